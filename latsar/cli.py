@@ -1,0 +1,139 @@
+"""The ``latsar`` command line; every command takes ``--course DIR``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+
+from .course import Course, CourseError
+from .import_answers import AnswerSheetError
+from .itembank import ItemBankError
+from .nbgrader_app import NbgraderError
+from .release import ReleaseLeak
+
+console = Console()
+course_option = click.option(
+    "--course", "course_dir", default=".", show_default=True,
+    type=click.Path(file_okay=False), help="Folder kursus nbgrader (berisi course_data/).",
+)
+USER_ERRORS = (CourseError, ItemBankError, AnswerSheetError, NbgraderError, ReleaseLeak)
+
+
+def _course(course_dir: str) -> Course:
+    try:
+        return Course.at(course_dir)
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+class LatsarGroup(click.Group):
+    """Turns expected errors into a clear message without a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=LatsarGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Perangkat kursus nbgrader *Berorientasi Pelayanan* (Latsar CPNS)."""
+
+
+@main.command()
+@course_option
+@click.option("--check", is_flag=True, help="Hanya periksa; gagal bila notebook belum sinkron.")
+def sync(course_dir: str, check: bool) -> None:
+    """Selaraskan notebook sumber dengan bank soal."""
+    from .release import sync as do_sync
+
+    course = _course(course_dir)
+    changed = do_sync(course, check_only=check)
+    for path in changed:
+        console.print(f"{'belum sinkron' if check else 'diperbarui'}: {path.relative_to(course.root)}")
+    if check and changed:
+        raise click.ClickException("Notebook sumber belum sinkron dengan bank soal; jalankan `latsar sync`.")
+    if not changed:
+        console.print("Semua notebook sumber sudah sinkron dengan bank soal.")
+
+
+@main.command("release")
+@course_option
+@click.argument("assignments", nargs=-1)
+def release_cmd(course_dir: str, assignments: tuple[str, ...]) -> None:
+    """Buat versi peserta (nbgrader generate_assignment) dari notebook sumber."""
+    from .release import generate
+
+    course = _course(course_dir)
+    for assignment in generate(course, list(assignments) or None):
+        console.print(f"dirilis: release/{assignment}")
+
+
+@main.command("import-answers")
+@course_option
+@click.argument("sheet", type=click.Path(exists=True, dir_okay=False))
+def import_answers_cmd(course_dir: str, sheet: str) -> None:
+    """Ubah lembar jawaban CSV (peserta_id,item_id,pilihan) menjadi kiriman nbgrader."""
+    from .import_answers import import_answers
+
+    course = _course(course_dir)
+    result = import_answers(sheet, course)
+    console.print(f"{len(result.submissions)} kiriman ditulis ke submitted/ "
+                  f"({result.answered} jawaban, {result.blank} kosong)")
+
+
+@main.command("autograde")
+@course_option
+@click.argument("assignments", nargs=-1)
+def autograde_cmd(course_dir: str, assignments: tuple[str, ...]) -> None:
+    """Nilai semua kiriman dengan nbgrader autograde."""
+    from .demo import grade_with_progress
+
+    course = _course(course_dir)
+    batch = grade_with_progress(course, console, list(assignments) or None)
+    console.print(f"dinilai {len(batch.graded)}, gagal {len(batch.failed)}, {batch.seconds:.1f} dtk")
+    for failure in batch.failed:
+        console.print(f"[red]gagal[/] {failure.student}/{failure.assignment}: {failure.reason}")
+    if batch.failed:
+        sys.exit(1)
+
+
+@main.command("scores")
+@course_option
+def scores_cmd(course_dir: str) -> None:
+    """Tampilkan skor dan ketuntasan per Materi Pokok dari gradebook."""
+    from . import scores
+    from .demo import mastery_table
+
+    course = _course(course_dir)
+    console.print(mastery_table(scores.mastery(course)))
+
+
+@main.command()
+@course_option
+@click.option("--n", "count", default=40, show_default=True, help="Jumlah peserta.")
+@click.option("--seed", default=2021, show_default=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+def simulate(course_dir: str, count: int, seed: int, out: str) -> None:
+    """Tulis lembar jawaban simulasi untuk N peserta."""
+    from .simulate import simulate as make, write_sheet
+
+    course = _course(course_dir)
+    path = write_sheet(make(course.item_bank, count, seed), out)
+    console.print(f"{count} peserta → {path}")
+
+
+@main.command()
+@course_option
+def demo(course_dir: str) -> None:
+    """Jalankan seluruh alur pada kohort simulasi 40 peserta."""
+    from .demo import run
+
+    run(_course(course_dir), console)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""``latsar demo``: the whole pipeline on the simulated cohort of 40 participants.
+
+release → import the sample answer sheet → autograde → scores and mastery
+per Materi Pokok (≥ 80 % *tuntas*, else *ulangi*).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import release, scores
+from .autograde import autograde, submissions
+from .course import Course
+from .import_answers import import_answers
+
+SAMPLE_COHORT = "sample_cohort.csv"
+
+
+def progress_bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("sisa"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def grade_with_progress(course: Course, console: Console, assignments=None):
+    todo = submissions(course, assignments)
+    with progress_bar(console) as bar:
+        task = bar.add_task("Menilai", total=len(todo), rate="")
+
+        def tick(outcome):
+            done = bar.tasks[task].completed + 1
+            elapsed = bar.tasks[task].elapsed or 1e-9
+            bar.update(task, advance=1, rate=f"{done / elapsed:.2f}/dtk")
+
+        return autograde(course, assignments, on_done=tick)
+
+
+def mastery_table(mastery: pd.DataFrame) -> Table:
+    wide = mastery.pivot(index="peserta_id", columns="materi_pokok")
+    table = Table(title="Skor dan ketuntasan per Materi Pokok (tuntas ≥ 80 %)")
+    table.add_column("Peserta (NIP)")
+    mps = sorted(mastery["materi_pokok"].unique())
+    for mp in mps:
+        table.add_column(f"MP{mp} benar", justify="right")
+        table.add_column(f"MP{mp} status")
+    for peserta, row in wide.iterrows():
+        cells = [str(peserta)]
+        for mp in mps:
+            benar, maks, tuntas = row[("benar", mp)], row[("maks", mp)], row[("tuntas", mp)]
+            if pd.isna(benar):
+                cells += ["–", "tidak mengumpulkan"]
+            else:
+                cells += [f"{benar:.0f}/{maks:.0f}", "[green]tuntas[/]" if tuntas else "[red]ulangi[/]"]
+        table.add_row(*cells)
+    return table
+
+
+def run(course: Course, console: Console | None = None) -> pd.DataFrame:
+    console = console or Console()
+    console.rule("latsar demo — Berorientasi Pelayanan")
+    console.print("1/4 Membuat versi peserta (nbgrader generate_assignment) …")
+    done = release.generate(course)
+    console.print(f"    {len(done)} tugas dirilis ke {course.release}")
+    sheet = course.course_data / SAMPLE_COHORT
+    console.print(f"2/4 Mengimpor lembar jawaban simulasi {sheet.name} …")
+    imported = import_answers(sheet, course)
+    people = {p for p, _ in imported.submissions}
+    console.print(f"    {len(imported.submissions)} kiriman dari {len(people)} peserta "
+                  f"({imported.answered} jawaban, {imported.blank} kosong)")
+    console.print("3/4 Menilai otomatis (nbgrader autograde) …")
+    batch = grade_with_progress(course, console)
+    console.print(f"    dinilai {len(batch.graded)}, gagal {len(batch.failed)}, "
+                  f"{batch.seconds:.1f} dtk")
+    for failure in batch.failed:
+        console.print(f"    [red]gagal[/] {failure.student}/{failure.assignment}: {failure.reason}")
+    console.print("4/4 Skor dan ketuntasan")
+    mastery = scores.mastery(course)
+    console.print(mastery_table(mastery))
+    rate = mastery.groupby("materi_pokok")["tuntas"].mean()
+    for mp, value in rate.items():
+        console.print(f"Materi Pokok {mp}: {value:.0%} peserta tuntas")
+    return mastery

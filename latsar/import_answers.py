@@ -1,0 +1,143 @@
+"""``latsar import-answers``: an answer sheet (CSV) becomes nbgrader submissions.
+
+For an instructor with answers from paper or another platform, and for
+simulated cohorts.  Each participant with at least one row for an assignment
+gets ``submitted/<peserta_id>/<assignment>/`` holding exactly what their clicks
+would have produced: the released notebook, the answer file ``.jawaban.json``
+and nbgrader's ``timestamp.txt``.
+
+The whole sheet is validated before anything is written; every problem names
+its line.  Each submission folder is built beside its target and swapped in
+with a rename, so a crash never leaves half a submission behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .answers import write_answers
+from .course import Course
+from .itembank import LETTERS
+
+COLUMNS = ("peserta_id", "item_id", "pilihan")
+PESERTA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"  # nbgrader's own format
+
+
+class AnswerSheetError(ValueError):
+    """The sheet has problems; ``problems`` lists one message per bad line."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.problems = problems
+        shown = "\n".join(f"  - {p}" for p in problems[:50])
+        more = f"\n  … dan {len(problems) - 50} masalah lain" if len(problems) > 50 else ""
+        super().__init__(
+            f"{path}: {len(problems)} masalah, tidak ada yang ditulis. "
+            f"Perbaiki baris berikut lalu jalankan lagi:\n{shown}{more}"
+        )
+
+
+@dataclass
+class ImportResult:
+    submissions: list[tuple[str, str]]  # (peserta_id, assignment)
+    answered: int
+    blank: int
+
+
+def read_sheet(path: Path, course: Course) -> dict[tuple[str, str], dict[str, str | None]]:
+    """Validate the sheet; return {(peserta_id, assignment): {item_id: letter or None}}."""
+    bank = course.item_bank
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AnswerSheetError(path, [f"berkas bukan UTF-8 (byte ke-{exc.start}); simpan ulang sebagai CSV UTF-8"]) from None
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","  # Excel in id-ID saves with ';'
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    if header is None or tuple(h.strip().lower() for h in header) != COLUMNS:
+        raise AnswerSheetError(path, [f"baris 1: kolom harus tepat {','.join(COLUMNS)} (ada {header})"])
+
+    problems: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
+    sheet: dict[tuple[str, str], dict[str, str | None]] = defaultdict(dict)
+    for line, row in enumerate(reader, start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(COLUMNS):
+            problems.append(f"baris {line}: harus {len(COLUMNS)} kolom, ada {len(row)}")
+            continue
+        peserta, item_id, letter = (c.strip() for c in row)
+        if not PESERTA_ID.match(peserta):
+            problems.append(
+                f"baris {line}: peserta_id {peserta!r} tidak sah (hanya huruf, angka, '.', '_', '-', "
+                "diawali huruf/angka)"
+            )
+        if item_id not in bank:
+            problems.append(f"baris {line}: item_id {item_id!r} tidak ada di bank soal")
+        letter = letter.lower()
+        if letter and letter not in LETTERS:
+            problems.append(f"baris {line}: pilihan {letter!r} harus a, b, c, d atau kosong")
+        previous = seen.get((peserta, item_id))
+        if previous:
+            problems.append(f"baris {line}: peserta {peserta} soal {item_id} sudah ada di baris {previous}")
+        seen[(peserta, item_id)] = line
+        if item_id in bank and not problems_on(line, problems):
+            sheet[(peserta, bank[item_id].assignment)][item_id] = letter or None
+    if problems:
+        raise AnswerSheetError(path, problems)
+    return dict(sheet)
+
+
+def problems_on(line: int, problems: list[str]) -> bool:
+    return bool(problems) and problems[-1].startswith(f"baris {line}:")
+
+
+def import_answers(path: str | Path, course: Course, *, now: datetime | None = None) -> ImportResult:
+    path = Path(path)
+    sheet = read_sheet(path, course)
+    missing = sorted({a for _, a in sheet if not course.release_notebook(a).exists()})
+    if missing:
+        raise AnswerSheetError(path, [f"rilis {a} belum dibuat; jalankan `latsar release` dulu" for a in missing])
+    stamp = (now or datetime.now(timezone.utc)).strftime(TIMESTAMP_FORMAT)
+    answered = blank = 0
+    for (peserta, assignment), answers in sorted(sheet.items()):
+        chosen = {k: v for k, v in answers.items() if v}
+        answered += len(chosen)
+        blank += len(answers) - len(chosen)
+        write_submission(course, peserta, assignment, chosen, stamp)
+    return ImportResult(sorted(sheet), answered, blank)
+
+
+def write_submission(course: Course, peserta: str, assignment: str, answers: dict[str, str], stamp: str) -> Path:
+    """Build one submission folder beside its target, then swap it in."""
+    target = course.submission_dir(peserta, assignment)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{assignment}.", dir=target.parent))
+    try:
+        build.chmod(0o755)
+        for notebook in sorted(course.release.joinpath(assignment).glob("*.ipynb")):
+            shutil.copy2(notebook, build / notebook.name)
+        write_answers(build, answers)
+        (build / "timestamp.txt").write_text(stamp, encoding="utf-8")
+        if target.exists():
+            old = target.with_name(f".{assignment}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            build.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            build.rename(target)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return target

@@ -1,0 +1,204 @@
+"""The item bank: the single source of truth for every graded multiple-choice item.
+
+``course_data/item_bank.yaml`` holds the sections of the module and the items
+(stem, options a–d, key, section, tag, points, evidence).  Notebooks, grading,
+feedback and reports all read it through :class:`ItemBank`; nothing else in the
+repository states a key.  The file is validated on load and every problem names
+the item and the field, so an instructor who edits it knows what to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+import yaml
+
+LETTERS = ("a", "b", "c", "d")
+ITEM_ID = re.compile(r"^MP(?P<mp>[12])-(?P<num>\d{2})$")
+
+
+class ItemBankError(ValueError):
+    """The item bank file is malformed; the message names the item and field."""
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    materi_pokok: int
+    title: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.title}"
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    materi_pokok: int
+    number: int
+    section: Section
+    tag: str
+    stem: str
+    options: Mapping[str, str]
+    key: str = field(repr=False)  # never printed by accident
+    points: int
+    evidence: str
+
+    @property
+    def assignment(self) -> str:
+        from .course import ASSIGNMENTS
+
+        return ASSIGNMENTS[self.materi_pokok]  # MP1 → bab2, MP2 → bab3
+
+
+class ItemBank:
+    """Validated, read-only view of the bank, in module order."""
+
+    def __init__(self, sections: list[Section], items: list[Item], path: Path | None = None):
+        self.path = path
+        self.sections = {s.id: s for s in sections}
+        self._items = {i.id: i for i in items}
+
+    # -- access -------------------------------------------------------------------
+    def __getitem__(self, item_id: str) -> Item:
+        try:
+            return self._items[item_id]
+        except KeyError:
+            raise KeyError(f"soal {item_id!r} tidak ada di bank soal") from None
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._items
+
+    def __iter__(self):
+        return iter(self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def for_materi_pokok(self, mp: int) -> list[Item]:
+        return [i for i in self if i.materi_pokok == mp]
+
+    def for_assignment(self, assignment: str) -> list[Item]:
+        return [i for i in self if i.assignment == assignment]
+
+    @property
+    def materi_pokok(self) -> list[int]:
+        return sorted({i.materi_pokok for i in self})
+
+    def section_order(self) -> list[str]:
+        return list(self.sections)
+
+    # -- loading ------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path) -> "ItemBank":
+        path = Path(path)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ItemBankError(f"{path}: berkas bank soal tidak ditemukan") from None
+        except yaml.YAMLError as exc:
+            raise ItemBankError(f"{path}: bukan YAML yang sah ({exc})") from None
+        return cls.from_dict(raw, path)
+
+    @classmethod
+    def from_dict(cls, raw: object, path: Path | None = None) -> "ItemBank":
+        where = str(path or "bank soal")
+        if not isinstance(raw, dict):
+            raise ItemBankError(f"{where}: harus berisi 'sections' dan 'items'")
+        sections = [_section(s, n, where) for n, s in enumerate(_list(raw, "sections", where), 1)]
+        by_id: dict[str, Section] = {}
+        for s in sections:
+            if s.id in by_id:
+                raise ItemBankError(f"{where}: bagian {s.id!r} ganda (field 'id')")
+            by_id[s.id] = s
+        items: list[Item] = []
+        seen: set[str] = set()
+        for n, entry in enumerate(_list(raw, "items", where), 1):
+            item = _item(entry, n, by_id, where)
+            if item.id in seen:
+                raise ItemBankError(f"{where}: soal {item.id}: id ganda (field 'id')")
+            seen.add(item.id)
+            items.append(item)
+        return cls(sections, items, path)
+
+
+def _list(raw: dict, name: str, where: str) -> list:
+    value = raw.get(name)
+    if not isinstance(value, list) or not value:
+        raise ItemBankError(f"{where}: field '{name}' harus berupa daftar yang tidak kosong")
+    return value
+
+
+def _section(raw: object, n: int, where: str) -> Section:
+    if not isinstance(raw, dict):
+        raise ItemBankError(f"{where}: bagian ke-{n} harus berupa mapping")
+    label = f"{where}: bagian {raw.get('id', f'ke-{n}')!s}"
+    for name, kind in (("id", str), ("materi_pokok", int), ("title", str)):
+        if not isinstance(raw.get(name), kind):
+            raise ItemBankError(f"{label}: field '{name}' wajib ({kind.__name__})")
+    return Section(raw["id"], raw["materi_pokok"], raw["title"])
+
+
+_ITEM_FIELDS = {
+    "id": str,
+    "materi_pokok": int,
+    "number": int,
+    "section": str,
+    "tag": str,
+    "stem": str,
+    "options": dict,
+    "key": str,
+    "points": int,
+    "evidence": str,
+}
+
+
+def _item(raw: object, n: int, sections: dict[str, Section], where: str) -> Item:
+    if not isinstance(raw, dict):
+        raise ItemBankError(f"{where}: soal ke-{n} harus berupa mapping")
+    label = f"{where}: soal {raw.get('id', f'ke-{n}')!s}"
+    unknown = set(raw) - set(_ITEM_FIELDS)
+    if unknown:
+        raise ItemBankError(f"{label}: field tidak dikenal {sorted(unknown)}")
+    for name, kind in _ITEM_FIELDS.items():
+        value = raw.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is str and not value.strip()):
+            raise ItemBankError(f"{label}: field '{name}' wajib diisi ({kind.__name__})")
+    match = ITEM_ID.match(raw["id"])
+    if not match:
+        raise ItemBankError(f"{label}: field 'id' harus berbentuk MP1-01 … MP2-99")
+    if int(match["mp"]) != raw["materi_pokok"]:
+        raise ItemBankError(f"{label}: field 'materi_pokok' tidak cocok dengan id")
+    options = raw["options"]
+    if sorted(options) != list(LETTERS):
+        raise ItemBankError(f"{label}: field 'options' harus tepat berisi a, b, c, d (ada {sorted(options)})")
+    for letter in LETTERS:
+        if not isinstance(options[letter], str) or not options[letter].strip():
+            raise ItemBankError(f"{label}: field 'options.{letter}' kosong")
+    key = raw["key"].strip().lower()
+    if key not in LETTERS:
+        raise ItemBankError(f"{label}: field 'key' harus salah satu dari a–d (ada {raw['key']!r})")
+    if raw["points"] <= 0:
+        raise ItemBankError(f"{label}: field 'points' harus positif")
+    section = sections.get(raw["section"])
+    if section is None:
+        raise ItemBankError(f"{label}: field 'section' {raw['section']!r} tidak ada di daftar bagian")
+    if section.materi_pokok != raw["materi_pokok"]:
+        raise ItemBankError(f"{label}: field 'section' {section.id} milik Materi Pokok lain")
+    return Item(
+        id=raw["id"],
+        materi_pokok=raw["materi_pokok"],
+        number=raw["number"],
+        section=section,
+        tag=raw["tag"],
+        stem=raw["stem"].strip(),
+        options=MappingProxyType({k: options[k].strip() for k in LETTERS}),
+        key=key,
+        points=raw["points"],
+        evidence=raw["evidence"],
+    )

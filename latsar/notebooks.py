@@ -1,0 +1,161 @@
+"""Render the item bank into the source notebooks (``latsar sync``).
+
+Authors mark cells (see ``docs/authoring.md``); this module turns the marks
+into nbgrader cells so that no one writes nbgrader metadata by hand:
+
+- an item mark becomes a locked stem cell (markdown, from the bank) and a
+  locked *autograder test* cell that shows the answer buttons and, in a hidden
+  test region, checks the saved choice.  The source version carries no key:
+  :class:`latsar.preprocessors.PinItemKeys` writes it into the gradebook's
+  copy at ``generate_assignment``;
+- an activity cell gets a hidden input and is locked;
+- a free-text mark becomes a manually graded answer cell whose source (the
+  rubric) nbgrader replaces with a stub in the release.
+
+Running sync twice changes nothing; a test asserts the committed notebooks
+are already in sync with the bank.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+
+from .itembank import Item, ItemBank, LETTERS
+
+NBGRADER_SCHEMA = 3
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def answer_source(item_id: str, key: str | None = None) -> str:
+    """Source of an item's test cell; with ``key`` for the gradebook copy only."""
+    call = f'check("{item_id}")' if key is None else f'check("{item_id}", key="{key}")'
+    return "\n".join(
+        [
+            "from latsar.answers import choose",
+            f'choose("{item_id}")',
+            "### BEGIN HIDDEN TESTS",
+            "from latsar.answers import check",
+            call,
+            "### END HIDDEN TESTS",
+        ]
+    )
+
+
+def stem_source(item: Item) -> str:
+    options = "\n".join(f"- **{letter}.** {item.options[letter]}" for letter in LETTERS)
+    return f"**Soal {item.number}** ({item.id})\n\n{item.stem}\n\n{options}"
+
+
+def _nbgrader(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: int | None = None) -> dict:
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": NBGRADER_SCHEMA,
+        "solution": solution,
+        "task": False,
+    }
+    if grade:
+        meta["points"] = points
+    return meta
+
+
+def item_cells(item: Item) -> list:
+    stem = nbformat.v4.new_markdown_cell(stem_source(item))
+    stem.metadata = {
+        "latsar": {"item": item.id, "part": "stem"},
+        "nbgrader": _nbgrader(f"{item.id}-soal", grade=False, solution=False, locked=True),
+    }
+    answer = nbformat.v4.new_code_cell(answer_source(item.id))
+    answer.metadata = {
+        "jupyter": {"source_hidden": True},
+        "latsar": {"item": item.id, "part": "answer"},
+        "nbgrader": _nbgrader(item.id, grade=True, solution=False, locked=True, points=item.points),
+    }
+    # stable cell ids make re-syncs diff-free
+    stem.id = f"{item.id.lower()}-soal"
+    answer.id = f"{item.id.lower()}-jawaban"
+    return [stem, answer]
+
+
+def free_text_cell(cell) -> None:
+    mark = cell.metadata["latsar"]
+    cell.metadata.setdefault("nbgrader", {}).update(
+        _nbgrader(mark["free_text"], grade=True, solution=True, locked=False, points=int(mark["points"]))
+    )
+
+
+def activity_cell(cell, used_ids: set[str]) -> None:
+    nb_meta = cell.metadata.get("nbgrader", {})
+    grade_id = nb_meta.get("grade_id")
+    if not grade_id:
+        n = 1
+        while f"latihan-{n:02d}" in used_ids:
+            n += 1
+        grade_id = f"latihan-{n:02d}"
+    used_ids.add(grade_id)
+    cell.metadata["nbgrader"] = _nbgrader(grade_id, grade=False, solution=False, locked=True)
+    cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+
+
+def is_activity(cell) -> bool:
+    return cell.cell_type == "code" and "activity" in cell.metadata.get("tags", [])
+
+
+def sync_notebook(nb, bank: ItemBank):
+    """Return a synced copy of ``nb`` (no outputs, no widget state)."""
+    nb = copy.deepcopy(nb)
+    used_ids = {
+        c.metadata["nbgrader"]["grade_id"]
+        for c in nb.cells
+        if is_activity(c) and c.metadata.get("nbgrader", {}).get("grade_id")
+    }
+    cells, done = [], set()
+    for cell in nb.cells:
+        mark = cell.metadata.get("latsar", {})
+        if "item" in mark:
+            item_id = mark["item"]
+            if item_id in done:
+                continue
+            done.add(item_id)
+            cells.extend(item_cells(bank[item_id]))
+            continue
+        if "free_text" in mark:
+            free_text_cell(cell)
+        elif is_activity(cell):
+            activity_cell(cell, used_ids)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.validate(nb)
+    return nb
+
+
+def sync_file(path: Path, bank: ItemBank, *, check: bool = False) -> bool:
+    """Sync one notebook in place; return True when it changed (or would, with ``check``)."""
+    original = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(original, as_version=4)
+    synced = nbformat.writes(sync_notebook(nb, bank)) + "\n"
+    if synced == original:
+        return False
+    if not check:
+        tmp = path.with_suffix(".ipynb.tmp")
+        tmp.write_text(synced, encoding="utf-8")
+        tmp.replace(path)
+    return True
+
+
+def items_in(nb) -> list[str]:
+    return [
+        c.metadata["latsar"]["item"]
+        for c in nb.cells
+        if c.metadata.get("latsar", {}).get("part") == "answer"
+    ]

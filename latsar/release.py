@@ -1,0 +1,63 @@
+"""``latsar release``: bring source notebooks in line with the bank, then run
+stock ``nbgrader generate_assignment`` for each assignment.
+
+After generating, the release is scanned for anything that must never reach a
+participant (an answer file, saved widget state, a pinned ``key=``) and the
+command fails loudly if it finds one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .answers import ANSWER_FILE
+from .course import Course
+from .nbgrader_app import api, check
+from .notebooks import sync_file
+
+
+class ReleaseLeak(RuntimeError):
+    pass
+
+
+def sync(course: Course, *, check_only: bool = False) -> list[Path]:
+    """Sync every source notebook with the bank; return those that changed."""
+    changed = []
+    for assignment in course.assignments:
+        path = course.source_notebook(assignment)
+        if sync_file(path, course.item_bank, check=check_only):
+            changed.append(path)
+    return changed
+
+
+def generate(course: Course, assignments: list[str] | None = None) -> list[str]:
+    sync(course)
+    nbapi = api(course)
+    done = []
+    for assignment in assignments or course.assignments:
+        check(nbapi.generate_assignment(assignment, force=True, create=True),
+              f"generate_assignment {assignment}")
+        done.append(assignment)
+    scan_release(course)
+    return done
+
+
+def scan_release(course: Course) -> None:
+    """Fail when the release holds something that could carry a key."""
+    problems = []
+    for path in sorted(course.release.rglob("*")):
+        if path.name == ANSWER_FILE:
+            problems.append(f"{path}: berkas jawaban tidak boleh ikut dirilis")
+        if path.suffix == ".ipynb":
+            nb = json.loads(path.read_text(encoding="utf-8"))
+            if "widgets" in nb.get("metadata", {}):
+                problems.append(f"{path}: state widget tersimpan")
+            for cell in nb.get("cells", []):
+                source = "".join(cell.get("source", ""))
+                if "key=" in source or "HIDDEN TESTS" in source:
+                    problems.append(f"{path}: sel {cell.get('id')} memuat tes tersembunyi")
+                if cell.get("outputs"):
+                    problems.append(f"{path}: sel {cell.get('id')} memuat output")
+    if problems:
+        raise ReleaseLeak("Rilis tidak aman:\n" + "\n".join(problems))

@@ -1,0 +1,65 @@
+"""Simulated cohorts: answer sheets for demos, tests and benchmarks.
+
+A simple item-response model makes the numbers look like a real class: each
+participant has an ability, each item a difficulty (derived from its id, so
+it is stable), the chance of a right answer is logistic in their difference;
+a wrong answer picks a distractor (the first one more attractive) and a few
+items are left blank.  The same seed always gives the same sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+import random
+from pathlib import Path
+
+from .itembank import LETTERS, ItemBank
+
+BLANK_RATE = 0.03
+
+
+def _difficulty(item_id: str) -> float:
+    digest = hashlib.sha256(item_id.encode()).digest()
+    return -1.6 + 2.4 * digest[0] / 255  # in [-1.6, 0.8]: a mostly easy test, as in the module
+
+
+def peserta_ids(n: int, rng: random.Random) -> list[str]:
+    """Plausible 18-digit NIPs: birth date, appointment month, sex, sequence."""
+    ids = []
+    for seq in range(1, n + 1):
+        born = f"{rng.randint(1985, 2000)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+        ids.append(f"{born}2021{rng.randint(1, 12):02d}{rng.randint(1, 2)}{seq:03d}")
+    return ids
+
+
+def simulate(bank: ItemBank, n: int, seed: int = 2021) -> list[tuple[str, str, str]]:
+    rng = random.Random(seed)
+    rows = []
+    for peserta in peserta_ids(n, rng):
+        ability = rng.gauss(0.6, 1.0)
+        for item in bank:
+            if rng.random() < BLANK_RATE:
+                rows.append((peserta, item.id, ""))
+                continue
+            p_right = 1 / (1 + math.exp(-1.7 * (ability - _difficulty(item.id))))
+            if rng.random() < p_right:
+                letter = item.key
+            else:
+                distractors = [x for x in LETTERS if x != item.key]
+                letter = rng.choices(distractors, weights=[3, 2, 1])[0]
+            rows.append((peserta, item.id, letter))
+    return rows
+
+
+def write_sheet(rows, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["peserta_id", "item_id", "pilihan"])
+        writer.writerows(rows)
+    tmp.replace(path)
+    return path

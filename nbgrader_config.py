@@ -1,0 +1,38 @@
+"""nbgrader configuration for the *Berorientasi Pelayanan* course pack.
+
+This folder is the nbgrader course directory.  Stock nbgrader commands
+(`nbgrader generate_assignment`, `autograde`, `generate_feedback`, the
+formgrader) read this file; `latsar` commands read it too.
+"""
+
+import os
+
+from nbgrader.converters.generate_assignment import GenerateAssignment
+from nbgrader.converters.generate_feedback import GenerateFeedback
+
+from latsar.preprocessors import ItemFeedback, PinItemKeys, StripWidgetState
+
+c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "latsar-pelayanan"
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+
+# Keys live only in course_data/item_bank.yaml; PinItemKeys writes them into the
+# gradebook copy of each hidden test, before SaveCells.  StripWidgetState keeps
+# saved widget state out of the release.
+c.GenerateAssignment.preprocessors = [PinItemKeys, StripWidgetState] + list(
+    GenerateAssignment.class_traits()["preprocessors"].default()
+)
+
+# Key-safe Indonesian feedback: ItemFeedback replaces each item's test cell
+# (source and traceback carry the key) by a verdict and the section to re-read.
+feedback = list(GenerateFeedback.class_traits()["preprocessors"].default())
+c.GenerateFeedback.preprocessors = feedback[:1] + [ItemFeedback] + feedback[1:]
+# Turn on to show the right letter for wrong items in feedback:
+c.ItemFeedback.show_key = False
+
+# What a participant sees in a free-text answer cell of the release.
+c.ClearSolutions.text_stub = "_Tulis jawaban Anda di sini (klik dua kali sel ini untuk mengetik)._"
+
+# Autograde: a graceful kernel shutdown sometimes stalls 2.5 s per submission.
+c.Execute.shutdown_kernel = "immediate"

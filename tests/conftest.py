@@ -1,0 +1,97 @@
+"""Shared fixtures: throw-away copies of the course, released and graded once per session."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from latsar import release
+from latsar.course import Course
+from latsar.import_answers import import_answers
+from latsar.itembank import LETTERS
+from latsar.nbgrader_app import api, check
+from latsar.simulate import write_sheet
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO.parent / "shared" / "seed" / "modul-berorientasi-pelayanan-LAN-2021.txt"
+BIN = Path(sys.executable).parent
+COURSE_FILES = ("source", "course_data", "nbgrader_config.py")
+
+
+def copy_course(dest: Path) -> Course:
+    """A fresh course directory with the repository's sources and data."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in COURSE_FILES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", ".jawaban.json"))
+        else:
+            shutil.copy2(src, dest / name)
+    return Course.at(dest)
+
+
+def nbgrader(course: Course, *args: str) -> subprocess.CompletedProcess:
+    """Run the stock ``nbgrader`` command in the course directory."""
+    return subprocess.run(
+        [str(BIN / "nbgrader"), *args], cwd=course.root, capture_output=True, text=True, check=True,
+        env={"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(course.root)},
+    )
+
+
+def sheet_rows(course: Course, choices: dict[str, dict[str, str]]) -> list[tuple[str, str, str]]:
+    """Answer-sheet rows from {peserta: {item_id: letter}}."""
+    return [(p, item, letter) for p, answers in choices.items() for item, letter in answers.items()]
+
+
+def grade(course: Course, choices: dict[str, dict[str, str]], tmp: Path) -> None:
+    sheet = write_sheet(sheet_rows(course, choices), tmp / "sheet.csv")
+    import_answers(sheet, course)
+    nbapi = api(course)
+    for peserta, assignment in sorted({(p, course.item_bank[i].assignment) for p, a in choices.items() for i in a}):
+        check(nbapi.autograde(assignment, peserta, force=True, create=True), f"autograde {peserta}")
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    if not SEED.exists():
+        pytest.fail(f"module text missing at {SEED}")
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def course(tmp_path) -> Course:
+    return copy_course(tmp_path / "course")
+
+
+@pytest.fixture(scope="session")
+def released(tmp_path_factory) -> Course:
+    """A course whose release has been generated; treat as read-only."""
+    course = copy_course(tmp_path_factory.mktemp("released") / "course")
+    release.generate(course)
+    return course
+
+
+@pytest.fixture
+def released_copy(released, tmp_path) -> Course:
+    """A private, writable copy of the released course (gradebook included)."""
+    dest = tmp_path / "course"
+    shutil.copytree(released.root, dest)
+    return Course.at(dest)
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    """Participants who chose the key, nothing, or one letter for every item; graded by stock nbgrader."""
+    root = tmp_path_factory.mktemp("graded")
+    course = copy_course(root / "course")
+    release.generate(course)
+    bank = course.item_bank
+    choices = {"kunci": {i.id: i.key for i in bank}}
+    for letter in LETTERS:
+        choices[f"semua-{letter}"] = {i.id: letter for i in bank}
+    grade(course, choices, root)
+    return course
