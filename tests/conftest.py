@@ -94,4 +94,9 @@ def graded(tmp_path_factory):
     for letter in LETTERS:
         choices[f"semua-{letter}"] = {i.id: letter for i in bank}
     grade(course, choices, root)
+    # "kosong": hands in the release exactly as fetched, nothing clicked
+    nbapi = api(course)
+    for assignment in ("bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan"):
+        shutil.copytree(course.release / assignment, course.submission_dir("kosong", assignment))
+        check(nbapi.autograde(assignment, "kosong", force=True, create=True), "autograde kosong")
     return course

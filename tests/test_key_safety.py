@@ -1,0 +1,135 @@
+"""The key never reaches a participant: not in the release, not in feedback."""
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from latsar import release
+from latsar.course import Course
+from latsar.itembank import LETTERS
+from latsar.nbgrader_app import api, check
+from latsar.release import ReleaseLeak, scan_release
+
+from .conftest import copy_course, grade
+
+GRADED = ("bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan")
+
+
+def set_keys(course: Course, keys: dict[str, str]) -> Course:
+    """Rewrite the bank of ``course`` with other keys; return a fresh Course object."""
+    raw = yaml.safe_load(course.item_bank_path.read_text(encoding="utf-8"))
+    for item in raw["items"]:
+        item["key"] = keys[item["id"]]
+    course.item_bank_path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return Course.at(course.root)
+
+
+def rotated(course: Course, shift: int) -> dict[str, str]:
+    return {i.id: LETTERS[(LETTERS.index(i.key) + shift) % 4] for i in course.item_bank}
+
+
+def release_bytes(course: Course) -> dict[str, bytes]:
+    return {str(p.relative_to(course.release)): p.read_bytes()
+            for p in sorted(course.release.rglob("*")) if p.is_file()}
+
+
+def test_release_is_byte_identical_whatever_the_keys(released, tmp_path):
+    reference = release_bytes(released)
+    assert len([p for p in reference if p.endswith(".ipynb")]) == 4
+    for shift in (1, 2, 3):  # every item takes each of the other three letters once
+        course = copy_course(tmp_path / f"shift{shift}")
+        course = set_keys(course, rotated(course, shift))
+        release.generate(course)
+        assert release_bytes(course) == reference, f"release changed when keys shifted by {shift}"
+
+
+def test_release_holds_no_answer_file_no_widget_state_no_hidden_test(released):
+    for path in released.release.rglob("*"):
+        assert path.name != ".jawaban.json"
+        if path.suffix == ".ipynb":
+            text = path.read_text(encoding="utf-8")
+            assert "HIDDEN TESTS" not in text and "key=" not in text and "check(" not in text
+            assert "widgets" not in json.loads(text)["metadata"]
+
+
+def test_gradebook_alone_holds_the_pinned_key(released):
+    import sqlite3
+
+    db = sqlite3.connect(released.root / "gradebook.db")
+    source = dict(db.execute("SELECT name, source FROM source_cell WHERE name LIKE 'MP%' AND name NOT LIKE '%soal'"))
+    assert source["MP1-01"].count(f'key="{released.item_bank["MP1-01"].key}"') == 1
+    committed = (Path(__file__).parents[1] / "source").rglob("*.ipynb")
+    assert not any("key=" in p.read_text(encoding="utf-8") for p in committed)
+
+
+def test_saved_widget_state_in_source_never_reaches_release(course):
+    path = course.source_notebook(GRADED[0])
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"x": {"value": "b"}}}}
+    nbformat.write(nb, path)
+    (path.parent / ".jawaban.json").write_text('{"answers": {"MP1-01": "b"}}')  # an instructor's try-out
+    with pytest.raises(ReleaseLeak, match="berkas jawaban"):
+        release.generate(course, [GRADED[0]])
+    (path.parent / ".jawaban.json").unlink()
+    shutil.rmtree(course.release / GRADED[0])
+    release.generate(course, [GRADED[0]])
+    assert "widgets" not in json.loads(course.release_notebook(GRADED[0]).read_text())["metadata"]
+    scan_release(course)
+
+
+def wrong_letters(course: Course) -> dict[str, str]:
+    """A participant who answers every item with a letter that no variant below uses as key."""
+    return {i.id: LETTERS[(LETTERS.index(i.key) + 3) % 4] for i in course.item_bank}
+
+
+def feedback_pages(course: Course, peserta: str) -> dict[str, str]:
+    return {a: (course.feedback / peserta / a / f"{a}.html").read_text(encoding="utf-8") for a in GRADED}
+
+
+@pytest.fixture(scope="module")
+def feedback_variants(tmp_path_factory):
+    """The same wrong answers, graded and fed back under the three other keys of each item."""
+    pages = {}
+    for shift in (0, 1, 2):
+        root = tmp_path_factory.mktemp(f"feedback{shift}")
+        course = copy_course(root / "course")
+        answers = wrong_letters(course)
+        course = set_keys(course, rotated(course, shift))
+        assert all(answers[i.id] != i.key for i in course.item_bank)
+        release.generate(course)
+        grade(course, {"peserta": answers}, root)
+        nbapi = api(course)
+        for assignment in GRADED:
+            check(nbapi.generate_feedback(assignment, "peserta"), "generate_feedback")
+        pages[shift] = (course, feedback_pages(course, "peserta"))
+    return pages
+
+
+def test_feedback_for_a_wrong_answer_is_identical_whatever_the_key(feedback_variants):
+    (_, first), *others = feedback_variants.values()
+    for _, pages in others:
+        assert pages == first
+
+
+def test_feedback_is_indonesian_and_points_to_the_section(feedback_variants):
+    course, pages = feedback_variants[0]
+    page = pages[GRADED[0]]
+    for item in course.item_bank.for_materi_pokok(1):
+        assert f"Baca ulang bagian <b>{item.section.label}</b>" in page
+    assert page.count("Belum tepat") == 10
+    for leak in ("key=", "HIDDEN TESTS", "WrongAnswer", "Jawaban yang benar", "check("):
+        assert leak not in page
+
+
+def test_instructor_can_turn_on_the_right_letter(feedback_variants, tmp_path):
+    course, _ = feedback_variants[0]
+    (course.root / "nbgrader_config.py").open("a").write("\nc.ItemFeedback.show_key = True\n")
+    check(api(course).generate_feedback(GRADED[0], "peserta"), "generate_feedback")
+    page = feedback_pages(course, "peserta")[GRADED[0]]
+    for item in course.item_bank.for_materi_pokok(1):
+        assert f"Jawaban Anda: <b>{wrong_letters(course)[item.id]}</b>" in page
+    assert page.count("Jawaban yang benar: <b>") == 10

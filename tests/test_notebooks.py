@@ -1,0 +1,122 @@
+"""Lesson notebooks: committed clean, in sync with the bank, complete, and runnable."""
+
+import json
+import re
+import shutil
+import subprocess
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from latsar.answers import write_answers
+from latsar.course import ASSIGNMENTS
+from latsar.notebooks import is_activity, items_in, sync_notebook
+
+from .conftest import REPO
+
+
+def tracked_notebooks():
+    out = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=REPO, capture_output=True, text=True).stdout.split()
+    return [REPO / p for p in out] or sorted(REPO.glob("source/*/*.ipynb"))
+
+
+def test_every_assignment_has_its_notebook():
+    for assignment in ASSIGNMENTS:
+        assert (REPO / "source" / assignment / f"{assignment}.ipynb").is_file()
+
+
+@pytest.mark.parametrize("path", tracked_notebooks(), ids=lambda p: p.name)
+def test_committed_without_outputs_or_widget_state(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    assert "widgets" not in nb["metadata"]
+    dirty = [c.get("id") for c in nb["cells"] if c.get("outputs") or c.get("execution_count")]
+    assert dirty == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_source_is_in_sync_with_the_item_bank(assignment, released):
+    nb = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    assert nbformat.writes(sync_notebook(nb, released.item_bank)) == nbformat.writes(nb)
+
+
+def test_each_evaluation_holds_its_ten_items_in_order(released):
+    bank = released.item_bank
+    for mp, assignment in ((1, ASSIGNMENTS[1]), (2, ASSIGNMENTS[2])):
+        nb = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+        assert items_in(nb) == [i.id for i in bank.for_materi_pokok(mp)]
+
+
+def free_text_ids(assignment):
+    nb = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "markdown"]
+
+
+def test_free_text_is_manually_graded_in_bab3_and_bab4():
+    assert free_text_ids("bab3_berorientasi_pelayanan") == ["bab3_analisis_kasus"]
+    assert free_text_ids("bab4_penutup") == ["bab4_rencana_aktualisasi"]
+
+
+SECTION = re.compile(r"^(## |### \d+\.[a-z] )")  # module sub-sections: "## 2. …", "### 1.a …"
+
+
+def sections(nb):
+    """(heading, cells) for every module sub-section heading."""
+    out, current = [], None
+    for cell in nb.cells:
+        heading = next((line for line in cell.source.splitlines() if SECTION.match(line)), None) \
+            if cell.cell_type == "markdown" else None
+        if heading:
+            current = (heading, [])
+            out.append(current)
+        elif current:
+            current[1].append(cell)
+    return out
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_sub_section_has_a_practice_activity(assignment):
+    nb = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    exempt = ("Rangkuman", "Evaluasi", "Analisis Kasus")
+    missing = [h for h, cells in sections(nb)
+               if not any(word in h for word in exempt) and not any(is_activity(c) for c in cells)]
+    assert missing == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_code_is_out_of_sight(assignment):
+    nb = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.metadata.get("jupyter", {}).get("source_hidden"), cell.source[:60]
+            assert cell.metadata["nbgrader"]["locked"]
+
+
+def execute(path, cwd):
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_notebook_runs_top_to_bottom_for_a_participant(assignment, released, tmp_path):
+    """In a participant's folder (outside the course), unanswered: no error, widgets render."""
+    home = tmp_path / assignment
+    shutil.copytree(released.release / assignment, home)
+    nb = execute(home / f"{assignment}.ipynb", home)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+    widgets = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(widgets) == sum(1 for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_source_notebook_runs_top_to_bottom_for_the_instructor(assignment, course):
+    """In the course, answered with the key: every hidden test passes."""
+    folder = course.source / assignment
+    write_answers(folder, {i.id: i.key for i in course.item_bank.for_assignment(assignment)})
+    nb = execute(folder / f"{assignment}.ipynb", folder)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors == []
