@@ -19,6 +19,13 @@ from typing import Mapping, Sequence
 
 MASTERY_THRESHOLD = 0.80
 
+
+def _skip() -> bool:
+    """Practice widgets are pointless while nbgrader autogrades; show nothing then."""
+    from .answers import autograding
+
+    return autograding()
+
 _OK = "#1b5e20"
 _BAD = "#b00020"
 
@@ -36,6 +43,8 @@ def _color(text: str, color: str) -> str:
 
 def quiz(question: str, options: Sequence[str], answer: int, explanation: str = "") -> None:
     """A practice question; ``answer`` is the 0-based index of the right option."""
+    if _skip():
+        return
     import ipywidgets as widgets
     from IPython.display import display
 
@@ -76,6 +85,8 @@ def match(
     ``categories`` fixes the order of the drop-down; by default the distinct
     values of ``pairs`` in a stable shuffled order.
     """
+    if _skip():
+        return
     import ipywidgets as widgets
     from IPython.display import display
 
@@ -125,6 +136,8 @@ def match(
 
 def mastery_calculator(total: int = 10) -> None:
     """The module's rule: ≥ 80 % correct means *tuntas*, otherwise *ulangi*."""
+    if _skip():
+        return
     import ipywidgets as widgets
     from IPython.display import display
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from latsar.nbgrader_app import api, check
 from latsar.simulate import write_sheet
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = REPO.parent / "shared" / "seed" / "modul-berorientasi-pelayanan-LAN-2021.txt"
+# The module text lives in shared/ beside the checkout (as in CI); LATSAR_SEED overrides.
+SEED = Path(os.environ.get("LATSAR_SEED", REPO.parent / "shared" / "seed" / "modul-berorientasi-pelayanan-LAN-2021.txt"))
 BIN = Path(sys.executable).parent
 COURSE_FILES = ("source", "course_data", "nbgrader_config.py")
 
