@@ -88,15 +88,25 @@ def import_answers_cmd(course_dir: str, sheet: str) -> None:
 @main.command("autograde")
 @course_option
 @click.argument("assignments", nargs=-1)
-def autograde_cmd(course_dir: str, assignments: tuple[str, ...]) -> None:
-    """Nilai semua kiriman dengan nbgrader autograde."""
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Jumlah proses penilai paralel (bawaan: jumlah CPU).")
+@click.option("--force", is_flag=True, help="Nilai ulang juga kiriman yang tidak berubah.")
+@click.option("--cell-timeout", default=30, show_default=True, type=click.IntRange(min=1),
+              help="Batas waktu satu sel (detik).")
+@click.option("--notebook-timeout", default=600, show_default=True, type=click.IntRange(min=0),
+              help="Batas waktu satu notebook (detik, 0 = tanpa batas).")
+def autograde_cmd(course_dir: str, assignments: tuple[str, ...], workers: int | None, force: bool,
+                  cell_timeout: int, notebook_timeout: int) -> None:
+    """Nilai semua kiriman dengan nbgrader autograde, paralel."""
     from .demo import grade_with_progress
 
     course = _course(course_dir)
-    batch = grade_with_progress(course, console, list(assignments) or None)
-    console.print(f"dinilai {len(batch.graded)}, gagal {len(batch.failed)}, {batch.seconds:.1f} dtk")
-    for failure in batch.failed:
-        console.print(f"[red]gagal[/] {failure.student}/{failure.assignment}: {failure.reason}")
+    unknown = [a for a in assignments if a not in course.assignments]
+    if unknown:
+        raise click.ClickException(f"tugas tidak dikenal: {', '.join(unknown)} "
+                                   f"(yang ada: {', '.join(course.assignments)})")
+    batch = grade_with_progress(course, console, list(assignments) or None, workers=workers, force=force,
+                                cell_timeout=cell_timeout, notebook_timeout=notebook_timeout)
     if batch.failed:
         sys.exit(1)
 

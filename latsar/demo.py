@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import release, scores
-from .autograde import autograde, submissions
+from . import autograde
 from .course import Course
 from .import_answers import import_answers
 
@@ -32,17 +32,40 @@ def progress_bar(console: Console) -> Progress:
     )
 
 
-def grade_with_progress(course: Course, console: Console, assignments=None):
-    todo = submissions(course, assignments)
+def grade_with_progress(course: Course, console: Console, assignments=None, **options):
+    """``autograde.run`` with a progress bar (done/total, rate, ETA) and a summary table."""
     with progress_bar(console) as bar:
-        task = bar.add_task("Menilai", total=len(todo), rate="")
+        task = bar.add_task("Menilai", total=None, rate="")
 
-        def tick(outcome):
+        def planned(todo: int, skipped: int) -> None:
+            bar.update(task, total=todo)
+            if skipped:
+                console.print(f"    {skipped} kiriman tidak berubah sejak dinilai — dilewati")
+
+        def tick(outcome) -> None:
+            if outcome.status == "failed" and outcome.seconds == 0.0:
+                return  # refused before grading (unknown assignment): not part of the bar
             done = bar.tasks[task].completed + 1
             elapsed = bar.tasks[task].elapsed or 1e-9
             bar.update(task, advance=1, rate=f"{done / elapsed:.2f}/dtk")
 
-        return autograde(course, assignments, on_done=tick)
+        batch = autograde.run(course, assignments, on_plan=planned, on_done=tick, **options)
+    console.print(summary_table(batch))
+    return batch
+
+
+def summary_table(batch) -> Table:
+    table = Table(title=f"Ringkasan penilaian ({batch.workers} proses, {batch.seconds:.1f} dtk)")
+    table.add_column("Hasil")
+    table.add_column("Jumlah", justify="right")
+    table.add_column("Keterangan")
+    table.add_row("dinilai", str(len(batch.graded)),
+                  f"{batch.seconds / max(1, len(batch.graded)):.2f} dtk per kiriman" if batch.graded else "")
+    table.add_row("dilewati (tidak berubah)", str(len(batch.skipped)), "pakai --force untuk menilai ulang")
+    table.add_row("gagal", str(len(batch.failed)), "")
+    for failure in batch.failed:
+        table.add_row("", "", f"[red]{failure.student}/{failure.assignment}[/]: {failure.reason}")
+    return table
 
 
 def mastery_table(mastery: pd.DataFrame) -> Table:
@@ -79,10 +102,6 @@ def run(course: Course, console: Console | None = None) -> pd.DataFrame:
                   f"({imported.answered} jawaban, {imported.blank} kosong)")
     console.print("3/4 Menilai otomatis (nbgrader autograde) …")
     batch = grade_with_progress(course, console)
-    console.print(f"    dinilai {len(batch.graded)}, gagal {len(batch.failed)}, "
-                  f"{batch.seconds:.1f} dtk")
-    for failure in batch.failed:
-        console.print(f"    [red]gagal[/] {failure.student}/{failure.assignment}: {failure.reason}")
     console.print("4/4 Skor dan ketuntasan")
     mastery = scores.mastery(course)
     console.print(mastery_table(mastery))

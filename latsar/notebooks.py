@@ -8,7 +8,7 @@ into nbgrader cells so that no one writes nbgrader metadata by hand:
   test region, checks the saved choice.  The source version carries no key:
   :class:`latsar.preprocessors.PinItemKeys` writes it into the gradebook's
   copy at ``generate_assignment``;
-- an activity cell gets a hidden input and is locked;
+- an activity cell gets a hidden input and is made read-only;
 - a free-text mark becomes a manually graded answer cell whose source (the
   rubric) nbgrader replaces with a stub in the release.
 
@@ -88,16 +88,13 @@ def free_text_cell(cell) -> None:
     )
 
 
-def activity_cell(cell, used_ids: set[str]) -> None:
-    nb_meta = cell.metadata.get("nbgrader", {})
-    grade_id = nb_meta.get("grade_id")
-    if not grade_id:
-        n = 1
-        while f"latihan-{n:02d}" in used_ids:
-            n += 1
-        grade_id = f"latihan-{n:02d}"
-    used_ids.add(grade_id)
-    cell.metadata["nbgrader"] = _nbgrader(grade_id, grade=False, solution=False, locked=True)
+def activity_cell(cell) -> None:
+    """Hidden and read-only in JupyterLab, but not an nbgrader cell: practice is
+    never graded, and every nbgrader cell costs metadata checks and gradebook
+    look-ups in each autograde."""
+    cell.metadata.pop("nbgrader", None)
+    cell.metadata["editable"] = False
+    cell.metadata["deletable"] = False
     cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
 
 
@@ -108,11 +105,6 @@ def is_activity(cell) -> bool:
 def sync_notebook(nb, bank: ItemBank):
     """Return a synced copy of ``nb`` (no outputs, no widget state)."""
     nb = copy.deepcopy(nb)
-    used_ids = {
-        c.metadata["nbgrader"]["grade_id"]
-        for c in nb.cells
-        if is_activity(c) and c.metadata.get("nbgrader", {}).get("grade_id")
-    }
     cells, done = [], set()
     for cell in nb.cells:
         mark = cell.metadata.get("latsar", {})
@@ -126,7 +118,7 @@ def sync_notebook(nb, bank: ItemBank):
         if "free_text" in mark:
             free_text_cell(cell)
         elif is_activity(cell):
-            activity_cell(cell, used_ids)
+            activity_cell(cell)
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None

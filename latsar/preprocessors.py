@@ -83,7 +83,7 @@ class ItemFeedback(NbGraderPreprocessor):
             item_id, part = _part(cell)
             if part == "answer":
                 self._verdict(cell, bank[item_id], chosen.get(item_id))
-            elif cell.cell_type == "code":
+            elif cell.cell_type == "code" and "activity" in cell.metadata.get("tags", []):
                 self._activity(cell)
         return nb, resources
 
@@ -119,15 +119,14 @@ class ItemFeedback(NbGraderPreprocessor):
     @staticmethod
     def _activity(cell) -> None:
         """Practice widgets do not render in a static page; say so instead."""
-        if cell.metadata.get("nbgrader", {}).get("locked"):
-            cell.outputs = [
-                new_output(
-                    "display_data",
-                    data={"text/plain": "(Latihan interaktif — buka notebook di JupyterLab untuk mencobanya.)"},
-                )
-            ]
-            cell.execution_count = None
-            cell.metadata.setdefault("transient", {})["remove_source"] = True
+        cell.outputs = [
+            new_output(
+                "display_data",
+                data={"text/plain": "(Latihan interaktif — buka notebook di JupyterLab untuk mencobanya.)"},
+            )
+        ]
+        cell.execution_count = None
+        cell.metadata.setdefault("transient", {})["remove_source"] = True
 
 
 def _fmt(value) -> str:

@@ -90,7 +90,10 @@ def test_code_is_out_of_sight(assignment):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.metadata.get("jupyter", {}).get("source_hidden"), cell.source[:60]
-            assert cell.metadata["nbgrader"]["locked"]
+            if is_activity(cell):
+                assert cell.metadata["editable"] is False and cell.metadata["deletable"] is False
+            else:
+                assert cell.metadata["nbgrader"]["locked"]
 
 
 def execute(path, cwd):
