@@ -17,6 +17,10 @@ c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this 
 c.CourseDirectory.course_id = "latsar-pelayanan"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
+# Embedded default: an exchange folder inside the course directory, for one machine.
+# On a JupyterHub every user's config points at one shared folder (see README).
+c.Exchange.root = os.environ.get("LATSAR_EXCHANGE", os.path.join(c.CourseDirectory.root, "exchange"))
+
 # Keys live only in course_data/item_bank.yaml; PinItemKeys writes them into the
 # gradebook copy of each hidden test, before SaveCells.  StripWidgetState keeps
 # saved widget state out of the release.
@@ -28,8 +32,21 @@ c.GenerateAssignment.preprocessors = [PinItemKeys, StripWidgetState] + list(
 # (source and traceback carry the key) by a verdict and the section to re-read.
 feedback = list(GenerateFeedback.class_traits()["preprocessors"].default())
 c.GenerateFeedback.preprocessors = feedback[:1] + [ItemFeedback] + feedback[1:]
+# Indonesian feedback page (score, mastery, sections to re-read). nbgrader always asks
+# for a template named "feedback"; ours is found first, nbgrader's own stay reachable.
+import latsar
+import nbgrader
+
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(os.path.dirname(latsar.__file__), "templates"),
+    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
+]
 # Turn on to show the right letter for wrong items in feedback:
 c.ItemFeedback.show_key = False
+
+# A grade cell a participant deleted is put back from the gradebook and graded on
+# their clicks (stock nbgrader would silently turn it into "needs manual grade").
+c.OverwriteCells.add_missing_cells = True
 
 # What a participant sees in a free-text answer cell of the release.
 c.ClearSolutions.text_stub = "_Tulis jawaban Anda di sini (klik dua kali sel ini untuk mengetik)._"

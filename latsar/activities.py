@@ -17,7 +17,7 @@ import html
 import random
 from typing import Mapping, Sequence
 
-MASTERY_THRESHOLD = 0.80
+from .itembank import MASTERY_THRESHOLD
 
 
 def _skip() -> bool:

@@ -52,7 +52,12 @@ class BatchResult:
 
     @property
     def graded(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "graded"]
+        """Graded, including those flagged for a look."""
+        return [o for o in self.outcomes if o.status in ("graded", "flagged")]
+
+    @property
+    def flagged(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "flagged"]
 
     @property
     def failed(self) -> list[Outcome]:
@@ -131,10 +136,12 @@ def _stored(course: Course, student: str, assignment: str) -> str | None:
         return None
 
 
-def _record(course: Course, task: Task) -> None:
+def _record(course: Course, task: Task, outcome: Outcome) -> None:
+    """Written last: its presence means nbgrader finished storing this submission's grades."""
     folder = course.autograded_dir(task.student, task.assignment)
     tmp = folder / (FINGERPRINT + ".tmp")
-    tmp.write_text(json.dumps({"fingerprint": task.fingerprint, "graded_at": time.time()}))
+    tmp.write_text(json.dumps({"fingerprint": task.fingerprint, "status": outcome.status,
+                               "reason": outcome.reason, "graded_at": time.time()}))
     os.replace(tmp, folder / FINGERPRINT)
 
 
@@ -186,8 +193,8 @@ def run(
                     except Exception as exc:  # noqa: BLE001 — a worker crash is reported, not fatal
                         outcome = Outcome(task.student, task.assignment, "failed", 0.0,
                                           f"proses penilai berhenti: {type(exc).__name__}")
-                    if outcome.status == "graded":
-                        _record(course, task)
+                    if outcome.status in ("graded", "flagged"):
+                        _record(course, task, outcome)
                     batch.outcomes.append(outcome)
                     if on_done:
                         on_done(outcome)

@@ -111,6 +111,20 @@ def autograde_cmd(course_dir: str, assignments: tuple[str, ...], workers: int | 
         sys.exit(1)
 
 
+@main.command("export")
+@course_option
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder tujuan (dibuat bila belum ada).")
+def export_cmd(course_dir: str, out_dir: str) -> None:
+    """Tulis tabel responses dan mastery (CSV dan Parquet)."""
+    from .export import export
+
+    course = _course(course_dir)
+    tables = export(course, out_dir)
+    for name, table in tables.items():
+        console.print(f"{name}: {len(table)} baris → {out_dir}/{name}.csv, {name}.parquet")
+
+
 @main.command("scores")
 @course_option
 def scores_cmd(course_dir: str) -> None:

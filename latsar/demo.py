@@ -61,6 +61,9 @@ def summary_table(batch) -> Table:
     table.add_column("Keterangan")
     table.add_row("dinilai", str(len(batch.graded)),
                   f"{batch.seconds / max(1, len(batch.graded)):.2f} dtk per kiriman" if batch.graded else "")
+    table.add_row("perlu diperiksa", str(len(batch.flagged)), "sudah dinilai; lihat alasannya")
+    for note in batch.flagged:
+        table.add_row("", "", f"[yellow]{note.student}/{note.assignment}[/]: {note.reason}")
     table.add_row("dilewati (tidak berubah)", str(len(batch.skipped)), "pakai --force untuk menilai ulang")
     table.add_row("gagal", str(len(batch.failed)), "")
     for failure in batch.failed:

@@ -34,10 +34,41 @@ _settings: dict = {}
 class Outcome:
     student: str
     assignment: str
-    status: str  # "graded" | "failed"
+    status: str  # "graded" | "flagged" (graded, but look at it) | "failed"
     seconds: float
     reason: str = ""
     attempts: int = 1
+
+
+def inspect_submission(course: Course, student: str, assignment: str) -> list[str]:
+    """What a participant changed that grading repairs but an instructor should know about."""
+    import json
+
+    released = course.release_notebook(assignment)
+    submitted = course.submission_dir(student, assignment) / released.name
+    if not submitted.exists():
+        return [f"notebook {released.name} tidak ada di kiriman"]
+    try:
+        theirs = json.loads(submitted.read_text(encoding="utf-8"))
+        ours = json.loads(released.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []  # unreadable: nbgrader itself will fail it with a reason
+    def locked(nb):
+        cells = {}
+        for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+            meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+            if meta.get("grade_id") and (meta.get("locked") or (meta.get("grade") and not meta.get("solution"))):
+                cells[meta["grade_id"]] = "".join(cell.get("source", ""))
+        return cells
+    mine, given = locked(theirs), locked(ours)
+    notes = []
+    deleted = sorted(set(given) - set(mine))
+    if deleted:
+        notes.append(f"sel terkunci dihapus peserta (dipulihkan): {', '.join(deleted)}")
+    edited = sorted(k for k in set(given) & set(mine) if given[k] != mine[k])
+    if edited:
+        notes.append(f"sel terkunci diubah peserta (dipulihkan): {', '.join(edited)}")
+    return notes
 
 
 def autograde_config(cell_timeout: int, notebook_timeout: int) -> Config:
@@ -78,15 +109,17 @@ def grade(student: str, assignment: str, retries: int = 2) -> Outcome:
     """Autograde one submission with nbgrader; retry infrastructure faults."""
     start = time.perf_counter()
     reason = ""
+    notes = inspect_submission(Course.at(_settings["course_root"]), student, assignment)
     for attempt in range(1, retries + 2):
         try:
             result = _api.autograde(assignment, student, force=True, create=True)
         except Exception as exc:  # noqa: BLE001 — one submission never stops the batch
             result = {"success": False, "error": f"{type(exc).__name__}: {exc}", "log": ""}
         if result.get("success"):
-            return Outcome(student, assignment, "graded", time.perf_counter() - start, attempts=attempt)
+            status = "flagged" if notes else "graded"
+            return Outcome(student, assignment, status, time.perf_counter() - start, "; ".join(notes), attempt)
         text = (result.get("error") or "") + "\n" + (result.get("log") or "")
-        reason = failure_reason(text)
+        reason = "; ".join(notes) if "No notebooks were matched" in text else failure_reason(text)
         if not INFRA_PATTERNS.search(text):
             break
         time.sleep(0.2 * attempt)

@@ -18,6 +18,8 @@ from typing import Mapping
 import yaml
 
 LETTERS = ("a", "b", "c", "d")
+#: The module's rule (Umpan Balik dan Tindak Lanjut): ≥ 80 % correct is *tuntas*.
+MASTERY_THRESHOLD = 0.80
 ITEM_ID = re.compile(r"^MP(?P<mp>[12])-(?P<num>\d{2})$")
 
 

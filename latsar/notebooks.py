@@ -3,7 +3,7 @@
 Authors mark cells (see ``docs/authoring.md``); this module turns the marks
 into nbgrader cells so that no one writes nbgrader metadata by hand:
 
-- an item mark becomes a locked stem cell (markdown, from the bank) and a
+- an item mark becomes a read-only stem cell (markdown, from the bank) and a
   locked *autograder test* cell that shows the answer buttons and, in a hidden
   test region, checks the saved choice.  The source version carries no key:
   :class:`latsar.preprocessors.PinItemKeys` writes it into the gradebook's
@@ -65,10 +65,9 @@ def _nbgrader(grade_id: str, *, grade: bool, solution: bool, locked: bool, point
 
 def item_cells(item: Item) -> list:
     stem = nbformat.v4.new_markdown_cell(stem_source(item))
-    stem.metadata = {
-        "latsar": {"item": item.id, "part": "stem"},
-        "nbgrader": _nbgrader(f"{item.id}-soal", grade=False, solution=False, locked=True),
-    }
+    # Read-only in JupyterLab but not an nbgrader cell: nbgrader can only put back a
+    # deleted grade cell after a preceding *grade* cell (OverwriteCells.add_missing_cells).
+    stem.metadata = {"deletable": False, "editable": False, "latsar": {"item": item.id, "part": "stem"}}
     answer = nbformat.v4.new_code_cell(answer_source(item.id))
     answer.metadata = {
         "jupyter": {"source_hidden": True},

@@ -27,7 +27,7 @@ from traitlets import Bool
 
 from .answers import AnswerStore
 from .course import ITEM_BANK, find_course_root
-from .itembank import ItemBank
+from .itembank import MASTERY_THRESHOLD, ItemBank
 from .notebooks import answer_source
 
 
@@ -79,15 +79,18 @@ class ItemFeedback(NbGraderPreprocessor):
         bank = _bank_for(resources)
         folder = resources.get("metadata", {}).get("path") or "."
         chosen = AnswerStore(folder).load()
+        results = []
         for cell in nb.cells:
             item_id, part = _part(cell)
             if part == "answer":
-                self._verdict(cell, bank[item_id], chosen.get(item_id))
+                results.append((bank[item_id], self._verdict(cell, bank[item_id], chosen.get(item_id))))
             elif cell.cell_type == "code" and "activity" in cell.metadata.get("tags", []):
                 self._activity(cell)
+        if results:
+            resources["latsar"] = summary(bank, results)
         return nb, resources
 
-    def _verdict(self, cell, item, letter: str | None) -> None:
+    def _verdict(self, cell, item, letter: str | None) -> bool:
         grading = cell.metadata.get("nbgrader", {})
         score = grading.get("score")
         points = grading.get("points", item.points)
@@ -115,6 +118,7 @@ class ItemFeedback(NbGraderPreprocessor):
         ]
         cell.execution_count = None
         cell.metadata.setdefault("transient", {})["remove_source"] = True
+        return bool(right)
 
     @staticmethod
     def _activity(cell) -> None:
@@ -127,6 +131,21 @@ class ItemFeedback(NbGraderPreprocessor):
         ]
         cell.execution_count = None
         cell.metadata.setdefault("transient", {})["remove_source"] = True
+
+
+def summary(bank: ItemBank, results) -> dict:
+    """Score and mastery of one Materi Pokok evaluation, and the sections to re-read (module order)."""
+    right = sum(item.points for item, ok in results if ok)
+    total = sum(item.points for item, _ in results)
+    wrong_sections = {item.section.id for item, ok in results if not ok}
+    return {
+        "materi_pokok": results[0][0].materi_pokok,
+        "benar": right,
+        "maks": total,
+        "persen": round(100 * right / total, 1) if total else 0.0,
+        "tuntas": bool(total) and right / total >= MASTERY_THRESHOLD,
+        "baca_ulang": [s.label for sid, s in bank.sections.items() if sid in wrong_sections],
+    }
 
 
 def _fmt(value) -> str:

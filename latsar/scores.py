@@ -20,8 +20,7 @@ import sqlalchemy as sa
 
 from .answers import AnswerStore
 from .course import Course
-
-MASTERY_THRESHOLD = 0.80
+from .itembank import MASTERY_THRESHOLD
 
 _GRADES_SQL = """
 SELECT sa.student_id  AS peserta_id,

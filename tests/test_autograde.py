@@ -1,0 +1,203 @@
+"""`latsar autograde`: the same grades as stock nbgrader, in parallel, losing nothing."""
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from latsar import autograde, grader
+from latsar.cli import main
+from latsar.import_answers import import_answers
+from latsar.simulate import simulate, write_sheet
+
+from .conftest import BIN, copy_course, nbgrader
+
+BAB2, BAB3 = "bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan"
+
+
+def grades(course) -> dict:
+    """Every grade cell's score: {(student, assignment, cell): score}."""
+    db = sqlite3.connect(course.root / "gradebook.db")
+    rows = db.execute(
+        "SELECT sa.student_id, a.name, bc.name, g.auto_score, g.manual_score FROM grade g "
+        "JOIN base_cell bc ON g.cell_id = bc.id JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id JOIN assignment a ON sa.assignment_id = a.id")
+    return {(s, a, c): (auto, manual) for s, a, c, auto, manual in rows}
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    """Six simulated participants, both graded assignments, released and imported."""
+    root = tmp_path_factory.mktemp("cohort")
+    course = copy_course(root / "course")
+    from latsar import release
+
+    release.generate(course)
+    import_answers(write_sheet(simulate(course.item_bank, 6, seed=11), root / "sheet.csv"), course)
+    return course
+
+
+def clone(course, dest):
+    shutil.copytree(course.root, dest)
+    from latsar.course import Course
+
+    return Course.at(dest)
+
+
+def test_parallel_grades_equal_stock_sequential_nbgrader(cohort, tmp_path):
+    stock = clone(cohort, tmp_path / "stock")
+    for assignment in (BAB2, BAB3):
+        nbgrader(stock, "autograde", assignment)
+    ours = clone(cohort, tmp_path / "ours")
+    batch = autograde.run(ours, workers=2)
+    assert len(batch.graded) == 12 and not batch.failed
+    expected = grades(stock)
+    assert len(expected) == 6 * (10 + 10 + 1)  # 20 items and the case analysis
+    assert grades(ours) == expected
+
+
+def test_rerun_skips_unchanged_and_regrades_what_changed(cohort, tmp_path):
+    course = clone(cohort, tmp_path / "c")
+    first = autograde.run(course, workers=2)
+    before = grades(course)
+    again = autograde.run(course, workers=2)
+    assert (len(again.graded), len(again.skipped)) == (0, 12)
+    assert grades(course) == before
+    # one participant changes an answer and resubmits
+    student = first.graded[0].student
+    answers_file = course.submission_dir(student, BAB2) / ".jawaban.json"
+    data = json.loads(answers_file.read_text())
+    data["answers"]["MP1-01"] = "c" if data["answers"].get("MP1-01") != "c" else "a"
+    answers_file.write_text(json.dumps(data))
+    third = autograde.run(course, workers=2)
+    assert [(o.student, o.assignment) for o in third.graded] == [(student, BAB2)]
+    forced = autograde.run(course, workers=2, force=True)
+    assert len(forced.graded) == 12
+    changed = {k for k in before if grades(course)[k] != before[k]}
+    assert changed <= {(student, BAB2, "MP1-01")}
+
+
+def hostile(course, student, edit):
+    """Give `student` a bab2 submission changed by `edit(nb)`."""
+    path = course.submission_dir(student, BAB2) / f"{BAB2}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    edit(nb)
+    nbformat.write(nb, path)
+
+
+def code(source):
+    return nbformat.v4.new_code_cell(source)
+
+
+def test_faults_end_with_a_reason_and_nobody_else_changes(cohort, tmp_path):
+    course = clone(cohort, tmp_path / "faults")
+    clean = autograde.run(clone(cohort, tmp_path / "clean"), workers=2)
+    students = sorted({o.student for o in clean.graded})
+    s_exc, s_loop, s_del, s_edit, s_missing, s_corrupt = students
+    hostile(course, s_exc, lambda nb: nb.cells.insert(3, code("raise ValueError('peserta')")))
+    hostile(course, s_loop, lambda nb: nb.cells.insert(3, code("while True:\n    pass")))
+    def delete(nb):
+        nb.cells[:] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "MP1-02"]
+    hostile(course, s_del, delete)
+    def edit(nb):
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "MP1-03")
+        cell.source = "pass  # diubah"
+    hostile(course, s_edit, edit)
+    (course.submission_dir(s_missing, BAB2) / f"{BAB2}.ipynb").unlink()
+    (course.submission_dir(s_corrupt, BAB2) / f"{BAB2}.ipynb").write_text("{ ini bukan json")
+    (course.submitted / s_exc / "tugas_lain").mkdir()
+    start = time.monotonic()
+    batch = autograde.run(course, workers=2, cell_timeout=3)
+    assert time.monotonic() - start < 120
+    by = {(o.student, o.assignment): o for o in batch.outcomes}
+    assert by[(s_corrupt, BAB2)].status == "failed" and "rusak" in by[(s_corrupt, BAB2)].reason
+    assert by[(s_exc, "tugas_lain")].status == "failed" and "tidak dikenal" in by[(s_exc, "tugas_lain")].reason
+    assert by[(s_missing, BAB2)].status == "failed" and "tidak ada di kiriman" in by[(s_missing, BAB2)].reason
+    assert by[(s_del, BAB2)].status == "flagged" and "MP1-02" in by[(s_del, BAB2)].reason
+    assert by[(s_edit, BAB2)].status == "flagged" and "MP1-03" in by[(s_edit, BAB2)].reason
+    assert by[(s_exc, BAB2)].status == "graded" and by[(s_loop, BAB2)].status == "graded"
+    # everyone's score is what their clicks earn — also the tampering ones
+    ours = grades(course)
+    bank = course.item_bank
+    for student in students:
+        if student in (s_missing, s_corrupt):
+            continue
+        answers = json.loads((course.submission_dir(student, BAB2) / ".jawaban.json").read_text())["answers"]
+        for item in bank.for_assignment(BAB2):
+            assert ours[(student, BAB2, item.id)][0] == (1.0 if answers.get(item.id) == item.key else 0.0), (student, item.id)
+    assert not any(k[:2] == (s_missing, BAB2) for k in ours)  # nothing graded, nothing invented
+    for student in students:  # bab3 untouched for everyone
+        assert by[(student, BAB3)].status == "graded"
+
+
+def test_notebook_wall_time_cap(cohort, tmp_path):
+    course = clone(cohort, tmp_path / "slow")
+    student = sorted(p.name for p in course.submitted.iterdir())[0]
+    hostile(course, student, lambda nb: [nb.cells.insert(3, code("import time; time.sleep(2)")) for _ in range(4)])
+    batch = autograde.run(course, [BAB2], workers=1, cell_timeout=10, notebook_timeout=4)
+    outcome = next(o for o in batch.outcomes if o.student == student)
+    assert outcome.status == "failed" and "batas waktu" in outcome.reason
+    assert len(batch.graded) == 5
+
+
+def test_infrastructure_faults_are_retried(monkeypatch, tmp_path, cohort):
+    calls = []
+
+    class FlakyApi:
+        def autograde(self, assignment, student, force, create):
+            calls.append(student)
+            if len(calls) == 1:
+                return {"success": False, "error": "zmq.error.ZMQError: Address already in use", "log": ""}
+            return {"success": True}
+
+    monkeypatch.setattr(grader, "_api", FlakyApi())
+    monkeypatch.setitem(grader._settings, "course_root", str(cohort.root))
+    student = sorted(p.name for p in cohort.submitted.iterdir())[0]
+    outcome = grader.grade(student, BAB2)
+    assert outcome.status == "graded" and outcome.attempts == 2
+
+    class BrokenNotebook:
+        def autograde(self, assignment, student, force, create):
+            calls.append(student)
+            return {"success": False, "error": "NameError: name 'x' is not defined", "log": ""}
+
+    calls.clear()
+    monkeypatch.setattr(grader, "_api", BrokenNotebook())
+    outcome = grader.grade(student, BAB2)
+    assert outcome.status == "failed" and len(calls) == 1  # the participant's own error: not retried
+
+
+def test_a_killed_run_completes_on_rerun_with_nothing_lost_or_doubled(cohort, tmp_path):
+    reference = clone(cohort, tmp_path / "reference")
+    autograde.run(reference, workers=2)
+    course = clone(cohort, tmp_path / "killed")
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    proc = subprocess.Popen([str(BIN / "latsar"), "autograde", "--course", str(course.root), "--workers", "2"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(course.autograded.glob(f"*/*/{autograde.FINGERPRINT}")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # mid-batch: some graded, some half-way, some not started
+    proc.wait()
+    done_before = len(list(course.autograded.glob(f"*/*/{autograde.FINGERPRINT}")))
+    assert 0 < done_before < 12
+    rerun = autograde.run(course, workers=2)
+    assert len(rerun.skipped) == done_before and len(rerun.graded) == 12 - done_before
+    assert grades(course) == grades(reference)
+
+
+def test_cli_summary_and_unknown_assignment(cohort, tmp_path):
+    course = clone(cohort, tmp_path / "cli")
+    result = CliRunner().invoke(main, ["autograde", "tidak_ada", "--course", str(course.root)])
+    assert result.exit_code == 1 and "tugas tidak dikenal: tidak_ada" in result.output
+    result = CliRunner().invoke(main, ["autograde", BAB3, "--course", str(course.root), "--workers", "2"],
+                                terminal_width=160)
+    assert result.exit_code == 0, result.output
+    assert "Ringkasan penilaian (2 proses" in result.output and "│ dinilai" in result.output

@@ -1,0 +1,104 @@
+"""The whole nbgrader round trip on one machine, each participant with their own HOME."""
+
+import os
+import subprocess
+
+import pytest
+
+from latsar import release, scores
+from latsar.answers import AnswerStore, choice_widget
+from latsar.course import ASSIGNMENTS
+from latsar.itembank import LETTERS
+
+from .conftest import BIN, copy_course
+
+COURSE_ID = "latsar-pelayanan"
+
+
+def run(args, cwd, home, user, exchange):
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(home), "USER": user, "LOGNAME": user,
+           "LATSAR_EXCHANGE": str(exchange)}
+    return subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, env=env, capture_output=True,
+                          text=True, check=True)
+
+
+def participant_config(home, exchange, user):
+    """Without OS accounts nbgrader would submit as the OS user; on a hub each user is their own."""
+    (home / ".jupyter").mkdir(parents=True)
+    (home / ".jupyter" / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\nc.CourseDirectory.course_id = {COURSE_ID!r}\n"
+        f"c.CourseDirectory.student_id = {user!r}\n")
+
+
+@pytest.fixture(scope="module")
+def round_trip(tmp_path_factory):
+    root = tmp_path_factory.mktemp("exchange")
+    exchange = root / "exchange"
+    exchange.mkdir(mode=0o777)
+    course = copy_course(root / "course")
+    release.generate(course)
+    instructor = root / "instructor-home"
+    instructor.mkdir()
+    bank = course.item_bank
+    people = {"peserta_a": 0, "peserta_b": 1, "peserta_c": 2}  # each answers with a different pattern
+    clicks = {}
+    for assignment in ASSIGNMENTS:
+        run(["nbgrader", "release_assignment", assignment], course.root, instructor, "pengampu", exchange)
+    for user, shift in people.items():
+        home = root / user
+        participant_config(home, exchange, user)
+        run(["nbgrader", "fetch_assignment", *ASSIGNMENTS], home, home, user, exchange)
+        for assignment in ASSIGNMENTS:
+            folder = home / assignment
+            for n, item in enumerate(bank.for_assignment(assignment)):
+                if (n + shift) % 4 == 3:
+                    continue  # leaves some items unanswered
+                letter = item.key if (n + shift) % 3 == 0 else LETTERS[(LETTERS.index(item.key) + 1 + shift) % 4]
+                choice_widget(item.id, folder).children[0].value = letter
+                clicks[(user, item.id)] = letter
+            run(["nbgrader", "submit", assignment], home, home, user, exchange)
+    for assignment in ASSIGNMENTS:
+        run(["nbgrader", "collect", assignment], course.root, instructor, "pengampu", exchange)
+    run(["latsar", "autograde", "--course", str(course.root)], course.root, instructor, "pengampu", exchange)
+    run(["nbgrader", "generate_feedback", "--assignment=*"], course.root, instructor, "pengampu", exchange)
+    run(["nbgrader", "release_feedback", "--assignment=*"], course.root, instructor, "pengampu", exchange)
+    for user in people:
+        run(["nbgrader", "fetch_feedback", *ASSIGNMENTS], root / user, root / user, user, exchange)
+    return course, root, people, clicks
+
+
+def test_every_submission_is_collected_with_its_clicks(round_trip):
+    course, _, people, clicks = round_trip
+    for user in people:
+        for assignment in ASSIGNMENTS:
+            folder = course.submission_dir(user, assignment)
+            assert (folder / f"{assignment}.ipynb").exists() and (folder / "timestamp.txt").exists()
+        answers = {**AnswerStore(course.submission_dir(user, ASSIGNMENTS[1])).load(),
+                   **AnswerStore(course.submission_dir(user, ASSIGNMENTS[2])).load()}
+        assert answers == {item: letter for (u, item), letter in clicks.items() if u == user}
+
+
+def test_scores_equal_the_clicks(round_trip):
+    course, _, people, clicks = round_trip
+    table = scores.responses(course).set_index(["peserta_id", "item_id"])
+    assert len(table) == len(people) * 20
+    for (user, item_id), row in table.iterrows():
+        letter = clicks.get((user, item_id), "")
+        assert row["pilihan"] == letter
+        assert row["poin"] == (1.0 if letter == course.item_bank[item_id].key else 0.0)
+
+
+def test_participants_fetch_indonesian_feedback(round_trip):
+    course, root, people, clicks = round_trip
+    for user in people:
+        pages = list((root / user / ASSIGNMENTS[1] / "feedback").rglob(f"{ASSIGNMENTS[1]}.html"))
+        assert len(pages) == 1
+        page = pages[0].read_text(encoding="utf-8")
+        right = sum(1 for (u, i), l in clicks.items() if u == user and i.startswith("MP1") and l == course.item_bank[i].key)
+        assert f"{right} dari 10 soal benar" in page
+        assert ("tuntas" if right >= 8 else "ulangi") in page
+        wrong = {course.item_bank[i].section.label for i in (f"MP1-{n:02d}" for n in range(1, 11))
+                 if clicks.get((user, i)) != course.item_bank[i].key}
+        for label in wrong:
+            assert label in page
+        assert "key=" not in page and "Jawaban yang benar" not in page
