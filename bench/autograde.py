@@ -1,0 +1,151 @@
+"""Benchmark: stock sequential ``nbgrader autograde`` vs ``latsar autograde`` (not a test).
+
+For 40 and 200 simulated submissions of the two Materi Pokok assignments, both
+grade identical copies of one course on this machine, one after the other.
+Printed per size: seconds per submission, the ratio, peak memory of the whole
+process tree, and whether the two gradebooks hold exactly the same grades.
+
+    .venv/bin/python bench/autograde.py [--sizes 40 200] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+GRADED = ("bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan")
+
+
+def make_course(root: Path, submissions: int) -> Path:
+    """A released course with `submissions` imported submissions (two per participant)."""
+    root.mkdir(parents=True)
+    for name in ("source", "course_data"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy2(REPO / "nbgrader_config.py", root)
+    latsar = str(BIN / "latsar")
+    run([latsar, "simulate", "--course", str(root), "--n", str(submissions // 2), "--seed", "5",
+         "--out", str(root / "sheet.csv")])
+    run([latsar, "release", "--course", str(root)])
+    run([latsar, "import-answers", str(root / "sheet.csv"), "--course", str(root)])
+    return root
+
+
+def run(cmd, cwd=None) -> None:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class PeakMemory:
+    """Peak memory of this process and all its descendants, sampled every 50 ms.
+
+    Proportional set size (PSS): forked kernels share most pages with their
+    fork server, and summing RSS would count those pages once per kernel.
+    """
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    total += proc.memory_full_info().pss
+                except (psutil.Error, AttributeError):
+                    try:
+                        total += proc.memory_info().rss
+                    except psutil.Error:
+                        pass
+            self.peak = max(self.peak, total)
+            time.sleep(0.05)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(cmds, cwd) -> tuple[float, float]:
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        for cmd in cmds:
+            run(cmd, cwd)
+        seconds = time.perf_counter() - start
+    return seconds, memory.peak / 2**20
+
+
+def grades(course: Path) -> dict:
+    db = sqlite3.connect(course / "gradebook.db")
+    rows = db.execute(
+        "SELECT sa.student_id, a.name, bc.name, g.auto_score, g.manual_score FROM grade g "
+        "JOIN base_cell bc ON g.cell_id = bc.id JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id JOIN assignment a ON sa.assignment_id = a.id")
+    return {(s, a, c): (auto, manual) for s, a, c, auto, manual in rows}
+
+
+def bench(size: int, workers: int | None, scratch: Path) -> dict:
+    base = make_course(scratch / f"course{size}", size)
+    stock, ours = scratch / f"stock{size}", scratch / f"latsar{size}"
+    shutil.copytree(base, stock)
+    shutil.copytree(base, ours)
+    stock_s, stock_mb = timed([[str(BIN / "nbgrader"), "autograde", a] for a in GRADED], stock)
+    cmd = [str(BIN / "latsar"), "autograde", "--course", str(ours)]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    ours_s, ours_mb = timed([cmd], ours)
+    expected, got = grades(stock), grades(ours)
+    return {
+        "size": size,
+        "stock": stock_s / size,
+        "latsar": ours_s / size,
+        "ratio": stock_s / ours_s,
+        "stock_mb": stock_mb,
+        "latsar_mb": ours_mb,
+        "identical": bool(expected) and expected == got,
+        "grades": len(expected),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[40, 200])
+    parser.add_argument("--workers", type=int, default=None, help="latsar workers (default: CPUs)")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
+          f"latsar workers: {args.workers or os.cpu_count()}")
+    print(f"{'submissions':>11} | {'stock s/sub':>11} | {'latsar s/sub':>12} | {'ratio':>6} | "
+          f"{'stock peak MB':>13} | {'latsar peak MB':>14} | identical   (peak = PSS of the process tree)")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="latsar-bench-") as tmp:
+        for size in args.sizes:
+            r = bench(size, args.workers, Path(tmp))
+            results.append(r)
+            print(f"{r['size']:>11} | {r['stock']:>11.3f} | {r['latsar']:>12.3f} | {r['ratio']:>5.2f}× | "
+                  f"{r['stock_mb']:>13.0f} | {r['latsar_mb']:>14.0f} | "
+                  f"{'yes' if r['identical'] else 'no'} ({r['grades']} grades)", flush=True)
+    last = results[-1]
+    print(f"autograde speedup: {last['ratio']:.2f}× (stock {last['stock']:.2f} s/submission, "
+          f"latsar {last['latsar']:.2f} s/submission, {last['size']} submissions, "
+          f"gradebooks identical: {'yes' if last['identical'] else 'no'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""`latsar export`: responses and mastery as CSV and Parquet, atomically."""
+
+import pandas as pd
+from click.testing import CliRunner
+
+from latsar.cli import main
+from latsar.export import export
+
+
+def test_export_tables_match_the_clicks(graded, tmp_path):
+    out = tmp_path / "ekspor"
+    tables = export(graded, out)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "mastery.csv", "mastery.parquet", "responses.csv", "responses.parquet"]
+    responses = pd.read_csv(out / "responses.csv", dtype={"peserta_id": str}, keep_default_na=False)
+    assert list(responses.columns) == ["peserta_id", "assignment", "item_id", "pilihan", "benar", "poin"]
+    assert len(responses) == 6 * 20  # six participants × 20 items
+    bank = graded.item_bank
+    for row in responses.itertuples():
+        if row.peserta_id.startswith("semua-"):
+            assert row.pilihan == row.peserta_id[-1]
+        if row.peserta_id == "kosong":
+            assert row.pilihan == ""
+        assert row.benar == (row.pilihan == bank[row.item_id].key)
+        assert row.poin == float(row.benar)
+    parquet = pd.read_parquet(out / "responses.parquet")
+    assert parquet.equals(tables["responses"])
+    mastery = pd.read_csv(out / "mastery.csv", dtype={"peserta_id": str})
+    assert list(mastery.columns) == ["peserta_id", "materi_pokok", "benar", "maks", "persen", "tuntas"]
+    kunci = mastery[mastery["peserta_id"] == "kunci"]
+    assert kunci["persen"].tolist() == [100.0, 100.0] and kunci["tuntas"].all()
+
+
+def test_export_leaves_no_partial_files_and_overwrites_cleanly(graded, tmp_path):
+    out = tmp_path / "ekspor"
+    export(graded, out)
+    first = (out / "responses.csv").read_bytes()
+    export(graded, out)
+    assert (out / "responses.csv").read_bytes() == first
+    assert not [p for p in out.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+def test_cli_export(graded, tmp_path):
+    result = CliRunner().invoke(main, ["export", "--course", str(graded.root), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 0, result.output
+    assert "responses: 120 baris" in result.output
