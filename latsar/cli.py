@@ -12,13 +12,14 @@ from .import_answers import AnswerSheetError
 from .itembank import ItemBankError
 from .nbgrader_app import NbgraderError
 from .release import ReleaseLeak
+from .report.stats import ReportError
 
 console = Console()
 course_option = click.option(
     "--course", "course_dir", default=".", show_default=True,
     type=click.Path(file_okay=False), help="Folder kursus nbgrader (berisi course_data/).",
 )
-USER_ERRORS = (CourseError, ItemBankError, AnswerSheetError, NbgraderError, ReleaseLeak)
+USER_ERRORS = (CourseError, ItemBankError, AnswerSheetError, NbgraderError, ReleaseLeak, ReportError)
 
 
 def _course(course_dir: str) -> Course:
@@ -141,13 +142,46 @@ def scores_cmd(course_dir: str) -> None:
 @click.option("--n", "count", default=40, show_default=True, help="Jumlah peserta.")
 @click.option("--seed", default=2021, show_default=True)
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
-def simulate(course_dir: str, count: int, seed: int, out: str) -> None:
+@click.option("--roster-out", type=click.Path(dir_okay=False), help="Tulis juga daftar peserta (roster) simulasi.")
+def simulate(course_dir: str, count: int, seed: int, out: str, roster_out: str | None) -> None:
     """Tulis lembar jawaban simulasi untuk N peserta."""
-    from .simulate import simulate as make, write_sheet
+    from .simulate import roster, simulate as make, write_roster, write_sheet
 
     course = _course(course_dir)
-    path = write_sheet(make(course.item_bank, count, seed), out)
+    rows = make(course.item_bank, count, seed)
+    path = write_sheet(rows, out)
     console.print(f"{count} peserta → {path}")
+    if roster_out:
+        ids = list(dict.fromkeys(r[0] for r in rows))
+        console.print(f"roster → {write_roster(roster(ids, seed), roster_out)}")
+
+
+@main.command("report")
+@course_option
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder laporan.")
+@click.option("--roster", "roster_file", type=click.Path(exists=True, dir_okay=False),
+              help="CSV peserta_id,nama,kelas,instansi (kolom lain ikut disimpan).")
+def report_cmd(course_dir: str, out_dir: str, roster_file: str | None) -> None:
+    """Laporan kohort: CSV, Excel dan HTML (ketuntasan, bacaan ulang, analisis soal)."""
+    from . import scores
+    from .report.write import read_roster, write_report
+
+    course = _course(course_dir)
+    roster = read_roster(roster_file) if roster_file else None
+    files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster)
+    _print_report(files, out_dir)
+
+
+def _print_report(files, out_dir) -> None:
+    console.print(f"laporan ditulis ke {out_dir}:")
+    for path in files.paths:
+        console.print(f"  {path}")
+    mismatch = files.mismatch
+    if mismatch is not None:
+        for label, names in (("tidak ada di roster", mismatch.not_in_roster),
+                             ("di roster tetapi tanpa jawaban", mismatch.no_responses)):
+            if names:
+                console.print(f"[yellow]{len(names)} peserta {label}:[/] {', '.join(names)}")
 
 
 @main.command()

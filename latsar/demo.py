@@ -1,10 +1,13 @@
 """``latsar demo``: the whole pipeline on the simulated cohort of 40 participants.
 
-release → import the sample answer sheet → autograde → scores and mastery
-per Materi Pokok (≥ 80 % *tuntas*, else *ulangi*).
+release → import the sample answer sheet → parallel autograde → Indonesian
+feedback (nbgrader ``generate_feedback``) → export (CSV, Parquet) → scores and
+mastery per Materi Pokok (≥ 80 % *tuntas*, else *ulangi*).
 """
 
 from __future__ import annotations
+
+import shutil
 
 import pandas as pd
 from rich.console import Console
@@ -14,9 +17,12 @@ from rich.table import Table
 from . import release, scores
 from . import autograde
 from .course import Course
+from .export import export
 from .import_answers import import_answers
+from .nbgrader_app import api, check
 
 SAMPLE_COHORT = "sample_cohort.csv"
+SAMPLE_ROSTER = "sample_roster.csv"
 
 
 def progress_bar(console: Console) -> Progress:
@@ -91,24 +97,64 @@ def mastery_table(mastery: pd.DataFrame) -> Table:
     return table
 
 
+DEMO_DIR = "demo"
+COURSE_FILES = ("source", "course_data", "nbgrader_config.py")
+
+
+def workspace(course: Course) -> Course:
+    """A fresh course folder for the simulated cohort, so a demo never mixes with
+    (or trips over) a real cohort's gradebook and submissions."""
+    root = course.root / DEMO_DIR
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir()
+    for name in COURSE_FILES:
+        src = course.root / name
+        if src.is_dir():
+            shutil.copytree(src, root / name)
+        else:
+            shutil.copy2(src, root / name)
+    return Course.at(root)
+
+
 def run(course: Course, console: Console | None = None) -> pd.DataFrame:
     console = console or Console()
     console.rule("latsar demo — Berorientasi Pelayanan")
-    console.print("1/4 Membuat versi peserta (nbgrader generate_assignment) …")
+    console.print("1/6 Membuat versi peserta (nbgrader generate_assignment) …")
     done = release.generate(course)
-    console.print(f"    {len(done)} tugas dirilis ke {course.release}")
+    console.print(f"    {len(done)} tugas dirilis ke {course.release} (buka di JupyterLab)")
+    course = workspace(course)
+    release.generate(course)
+    console.print(f"    kohort simulasi dinilai di folder terpisah {course.root}")
     sheet = course.course_data / SAMPLE_COHORT
-    console.print(f"2/4 Mengimpor lembar jawaban simulasi {sheet.name} …")
+    console.print(f"2/6 Mengimpor lembar jawaban simulasi {sheet.name} …")
     imported = import_answers(sheet, course)
     people = {p for p, _ in imported.submissions}
     console.print(f"    {len(imported.submissions)} kiriman dari {len(people)} peserta "
                   f"({imported.answered} jawaban, {imported.blank} kosong)")
-    console.print("3/4 Menilai otomatis (nbgrader autograde) …")
-    batch = grade_with_progress(course, console)
-    console.print("4/4 Skor dan ketuntasan")
-    mastery = scores.mastery(course)
+    console.print("3/6 Menilai otomatis (nbgrader autograde, paralel) …")
+    grade_with_progress(course, console)
+    console.print("4/6 Membuat umpan balik (nbgrader generate_feedback) …")
+    nbapi = api(course)
+    graded = sorted({a for _, a in imported.submissions})
+    for assignment in graded:
+        check(nbapi.generate_feedback(assignment), f"generate_feedback {assignment}")
+    console.print(f"    umpan balik per peserta di {course.feedback}")
+    console.print("5/6 Mengekspor tabel (CSV dan Parquet) …")
+    tables = export(course, course.root / "export")
+    console.print(f"    {len(tables['responses'])} baris respons → {course.root / 'export'}")
+    console.print("6/6 Skor dan ketuntasan")
+    mastery = tables["mastery"]
     console.print(mastery_table(mastery))
     rate = mastery.groupby("materi_pokok")["tuntas"].mean()
     for mp, value in rate.items():
         console.print(f"Materi Pokok {mp}: {value:.0%} peserta tuntas")
+    from .report.write import read_roster, write_report
+
+    roster_file = course.course_data / SAMPLE_ROSTER
+    roster = read_roster(roster_file) if roster_file.exists() else None
+    files = write_report(tables["responses"], course.item_bank, course.root / "laporan", roster=roster)
+    console.rule("Laporan kohort")
+    console.print(f"Excel: {files.excel}")
+    console.print(f"HTML:  {files.html}")
+    console.print(f"CSV:   {files.out}")
     return mastery

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from .answers import ANSWER_FILE
 from .course import Course
-from .nbgrader_app import api, check
+from .nbgrader_app import NbgraderError, api, check
 from .notebooks import sync_file
 
 
 class ReleaseLeak(RuntimeError):
-    pass
+    """The release cannot be made safely; the message says why and what to do."""
 
 
 def sync(course: Course, *, check_only: bool = False) -> list[Path]:
@@ -36,8 +36,18 @@ def generate(course: Course, assignments: list[str] | None = None) -> list[str]:
     nbapi = api(course)
     done = []
     for assignment in assignments or course.assignments:
-        check(nbapi.generate_assignment(assignment, force=True, create=True),
-              f"generate_assignment {assignment}")
+        try:
+            check(nbapi.generate_assignment(assignment, force=True, create=True),
+                  f"generate_assignment {assignment}")
+        except NbgraderError as exc:
+            if "Cannot add or remove cells" in str(exc):
+                raise ReleaseLeak(
+                    f"{assignment}: sel bernilai di notebook sumber bertambah atau berkurang, padahal "
+                    f"gradebook {course.db_url} sudah berisi kiriman untuk tugas ini. nbgrader menolak "
+                    "mengubahnya agar nilai lama tidak rusak. Kembalikan sel yang dihapus, atau pakai "
+                    "gradebook baru untuk angkatan berikutnya."
+                ) from None
+            raise
         done.append(assignment)
     scan_release(course)
     return done

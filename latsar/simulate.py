@@ -53,6 +53,35 @@ def simulate(bank: ItemBank, n: int, seed: int = 2021) -> list[tuple[str, str, s
     return rows
 
 
+FIRST = ("Ayu", "Budi", "Citra", "Dewi", "Eko", "Fajar", "Gita", "Hendra", "Indah", "Joko", "Kartika",
+         "Lestari", "Made", "Nur", "Oki", "Putri", "Rina", "Sri", "Taufik", "Wahyu", "Yusuf", "Zahra")
+LAST = ("Santoso", "Wijaya", "Lestari", "Nugroho", "Siregar", "Hasibuan", "Saputra", "Rahmawati",
+        "Pratama", "Simanjuntak", "Kusuma", "Hidayat", "Wibowo", "Setiawan", "Permana", "Utami")
+INSTANSI = ("Dinas Pendidikan", "Dinas Kesehatan", "Kantor Kecamatan", "Badan Kepegawaian Daerah",
+            "Dinas Kependudukan dan Pencatatan Sipil")
+
+
+def roster(ids: list[str], seed: int = 2021) -> list[tuple[str, str, str, str]]:
+    """A plausible class list (peserta_id, nama, kelas, instansi) for simulated participants."""
+    rng = random.Random(seed)
+    return [
+        (peserta, f"{rng.choice(FIRST)} {rng.choice(LAST)}", f"Angkatan {'I' if n % 2 == 0 else 'II'}",
+         rng.choice(INSTANSI))
+        for n, peserta in enumerate(ids)
+    ]
+
+
+def write_roster(rows, path: str | Path) -> Path:
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["peserta_id", "nama", "kelas", "instansi"])
+        writer.writerows(rows)
+    tmp.replace(path)
+    return path
+
+
 def write_sheet(rows, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

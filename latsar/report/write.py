@@ -10,8 +10,8 @@ and the item bank into a report folder::
     distractors.csv    item_id, option, count, proportion, is_key, rest_correlation, non_functioning
     test.csv           materi_pokok, n, k, mean, median, sd, skewness, kurtosis, alpha, kr20, sem,
                        mastery_rate, note
-    groups.csv         (only with a roster) group_by, group, materi_pokok, n, mean_persen,
-                       mastery_rate, near_cut_count, n_absent
+    groups.csv         (only with a roster that has kelas and/or instansi) group_by, group,
+                       materi_pokok, n, mean_persen, mastery_rate, near_cut_count, n_absent
     laporan_kohort.xlsx   the same tables with Indonesian headers, plus "Petunjuk" and "Selisih roster"
     laporan_kohort.html   the Indonesian report, plots embedded as base64 PNG
     plot_scores.png, plot_groups.png (with a roster), plot_items.png, plot_distractors.png
@@ -279,7 +279,8 @@ def _clean_roster(roster: pd.DataFrame) -> pd.DataFrame:
     ids = roster["peserta_id"]
     blank = ids.isna() | (ids.astype(str).str.strip() == "")
     if blank.any():
-        raise ReportError(f"peserta_id kosong di daftar peserta (baris data ke-{(np.flatnonzero(blank) + 1)[:10].tolist()}).")
+        rows = (np.flatnonzero(blank) + 1)[:10].tolist()
+        raise ReportError(f"peserta_id kosong di daftar peserta (baris data ke-{rows}).")
     out = roster.assign(peserta_id=ids.astype(str).str.strip())
     dup = out["peserta_id"].duplicated(keep=False)
     if dup.any():
@@ -398,7 +399,8 @@ def plot_groups(groups: pd.DataFrame) -> Figure:
         ax.axvline(80, color="#999999", linestyle=":", linewidth=1)
         ax.set_xlabel("Peserta tuntas (%)")
         ax.set_title(f"Tingkat ketuntasan per {LABELS.get(by, by).lower()}")
-        ax.legend(loc="lower right", fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=max(len(labels), 1), fontsize=8, frameon=False)
     return fig
 
 
@@ -414,21 +416,35 @@ def plot_items(item_table: pd.DataFrame) -> Figure:
     ax.axhline(DISCRIMINATION_MIN, color="#b26b00", linestyle="--", linewidth=1)
     ax.axhline(0, color="#555555", linewidth=0.8)
     t = item_table[item_table["facility"].notna() & item_table["discrimination_index"].notna()]
+    undefined = item_table[item_table["facility"].notna() & item_table["discrimination_index"].isna()]
+    low = min(-10.0, float(t["discrimination_index"].min()) - 10) if len(t) else -10.0
+    low = max(low, -100.0)
     ok, flagged = t[~t["review"]], t[t["review"]]
     ax.scatter(ok["facility"], ok["discrimination_index"], s=36, color="#3b6ea8", label="baik", zorder=3)
     ax.scatter(flagged["facility"], flagged["discrimination_index"], s=46, color="#c0392b", marker="D",
                label="perlu ditinjau", zorder=3)
-    for _, r in flagged.iterrows():
-        ax.annotate(str(r["item_id"]), (r["facility"], r["discrimination_index"]), xytext=(4, 4),
-                    textcoords="offset points", fontsize=8, color="#7b1f16")
-    low = min(-10.0, float(t["discrimination_index"].min()) - 10) if len(t) else -10.0
-    ax.set_xlim(0, 1.0)
-    ax.set_ylim(max(low, -100), 100)
+    def label(name, x, y):
+        right = x > 0.85  # near the right edge: label on the left of the point
+        ax.annotate(str(name), (x, y), xytext=(-5 if right else 5, 4), textcoords="offset points",
+                    ha="right" if right else "left", fontsize=8, color="#7b1f16")
+
+    # items on the same spot share one label ("MP2-02, MP2-03")
+    spots = flagged.groupby([flagged["facility"].round(6), flagged["discrimination_index"].round(6)], sort=False)
+    for (x, y), same in spots:
+        label(", ".join(same["item_id"].astype(str)), x, y)
+    if len(undefined):  # e.g. everybody right: no discrimination index; drawn on the bottom edge
+        y = np.full(len(undefined), low + 3)
+        colours = np.where(undefined["review"], "#c0392b", "#3b6ea8")
+        ax.scatter(undefined["facility"], y, s=46, marker="v", facecolors="none", edgecolors=colours,
+                   label="daya beda tidak terdefinisi", zorder=3)
+        marked = undefined[undefined["review"]]
+        for x, same in marked.groupby(marked["facility"].round(6), sort=False):
+            label(", ".join(same["item_id"].astype(str)), x, low + 3)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(low, 100)
     ax.set_xlabel(f"Tingkat kemudahan (proporsi benar); ambang {FACILITY_MIN:.2f} dan {FACILITY_MAX:.2f}")
     ax.set_ylabel(f"Indeks daya beda (0–100); ambang {DISCRIMINATION_MIN:g}")
-    skipped = len(item_table) - len(t)
-    note = f" — {skipped} soal tanpa indeks daya beda tidak digambar" if skipped else ""
-    ax.set_title(f"Peta soal: kemudahan vs daya beda{note}", fontsize=10)
+    ax.set_title("Peta soal: tingkat kemudahan vs indeks daya beda (area kuning = di luar ambang)", fontsize=10)
     ax.legend(loc="upper left", fontsize=8)
     return fig
 
@@ -448,7 +464,9 @@ def plot_distractors(distractor_table: pd.DataFrame, columns: int = 5) -> Figure
                    else NF_COLOUR if bool(d.at[o, "non_functioning"]) else DISTRACTOR_COLOUR for o in OPTIONS]
         share = d["proportion"].to_numpy(dtype=float) * 100
         ax.bar(range(len(OPTIONS)), np.nan_to_num(share), color=colours)
-        ax.set_xticks(range(len(OPTIONS)), ["a", "b", "c", "d", "ksg"], fontsize=7)
+        unused = [n for n, o in enumerate(OPTIONS) if bool(d.at[o, "non_functioning"]) and not share[n] > 0]
+        ax.scatter(unused, [3] * len(unused), marker="x", color=NF_COLOUR, s=18, zorder=3)  # nobody chose it
+        ax.set_xticks(range(len(OPTIONS)), [*OPTIONS[:-1], KOSONG], fontsize=7)
         ax.set_ylim(0, 100)
         ax.axhline(DISTRACTOR_MIN * 100, color="#999999", linestyle=":", linewidth=0.8)
         ax.set_title(str(item_id), fontsize=9)
@@ -459,9 +477,10 @@ def plot_distractors(distractor_table: pd.DataFrame, columns: int = 5) -> Figure
 
     fig.legend(handles=[Patch(color=KEY_COLOUR, label="kunci"), Patch(color=DISTRACTOR_COLOUR, label="pengecoh"),
                         Patch(color=NF_COLOUR, label="pengecoh tidak berfungsi"),
-                        Patch(color=BLANK_COLOUR, label="kosong (ksg)")],
+                        Patch(color=BLANK_COLOUR, label="kosong (tidak dijawab)")],
                loc="outside lower center", ncols=4, fontsize=8, frameon=False)
-    fig.suptitle(f"Pilihan jawaban per soal (garis titik = {DISTRACTOR_MIN:.0%} peserta)")
+    fig.suptitle(f"Pilihan jawaban per soal (garis titik = {DISTRACTOR_MIN:.0%} peserta; "
+                 "× = pengecoh yang tidak dipilih siapa pun)")
     return fig
 
 
@@ -547,7 +566,7 @@ def _cell(value):
         return None
     if isinstance(value, (np.bool_, bool)):
         return "ya" if value else "tidak"
-    if isinstance(value, (np.integer,)):
+    if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
         return None if math.isnan(value) else float(value)
@@ -576,9 +595,8 @@ def _add_sheet(wb, title: str, table: pd.DataFrame, fill: Callable[[pd.DataFrame
     bold_col = columns.index(bold) + 1 if bold in columns else None
     emphasis = table[bold].to_numpy(dtype=bool) if bold_col else np.zeros(len(table), dtype=bool)
     bold_font = Font(bold=True)
-    for values, colour, strong in zip(shown.itertuples(index=False), fills, emphasis):
-        ws.append([_cell(v) for v in values])
-        r = ws.max_row
+    for r, (values, colour, strong) in enumerate(zip(shown.itertuples(index=False), fills, emphasis), start=2):
+        ws.append([_cell(v) for v in values])  # ws.max_row would scan every cell: track r instead
         if isinstance(colour, str) and colour:
             pf = cache.setdefault(colour, PatternFill("solid", fgColor=colour))
             for c in range(1, len(columns) + 1):
@@ -591,12 +609,15 @@ def _add_sheet(wb, title: str, table: pd.DataFrame, fill: Callable[[pd.DataFrame
         if fmt and len(table):
             for (cell,) in ws.iter_rows(min_row=2, min_col=n, max_col=n):
                 cell.number_format = fmt
-        values = shown[col].dropna().astype(str) if len(shown) else pd.Series([], dtype=object)
-        longest = int(values.str.len().max()) if len(values) else 0
+        if pd.api.types.is_numeric_dtype(shown[col]):
+            longest = 9  # shown with the number format, not the full repr
+        else:
+            values = shown[col].dropna().astype(str)
+            longest = int(values.str.len().max()) if len(values) else 0
         header = len(LABELS.get(col, col))
         ws.column_dimensions[letter].width = max(8, min(60, max(longest, min(header, 22)) + 2))
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(ws.max_row, 1)}"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(table) + 1}"
 
 
 def _guide(tables: ReportTables, generated: datetime) -> pd.DataFrame:
@@ -699,12 +720,15 @@ def _num(value, digits: int = 2) -> str:
     """A number the Indonesian way (decimal comma); '–' when undefined."""
     if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
         return "–"
-    text = f"{float(value):,.{digits}f}"
+    value = round(float(value), digits) + 0.0  # + 0.0 turns -0.0 into 0.0: no "-0,00"
+    text = f"{value:,.{digits}f}"
     return text.replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
 def _pct(value, digits: int = 1) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{_num(100 * value, digits)} %"
+    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        return "–"
+    return f"{_num(100 * value, digits)} %"
 
 
 def _tanggal(when: datetime) -> str:
@@ -717,7 +741,8 @@ def _esc(value) -> str:
     return html.escape(str(value))
 
 
-def _table(header: Iterable[str], rows: Iterable[Iterable[tuple[str, str]]], row_class: Iterable[str] | None = None) -> str:
+def _table(header: Iterable[str], rows: Iterable[Iterable[tuple[str, str]]],
+           row_class: Iterable[str] | None = None) -> str:
     """rows: cells as (already-escaped html, css class)."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     classes = row_class if row_class is not None else iter(lambda: "", None)
@@ -739,6 +764,7 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
     """The self-contained Indonesian report page (every text escaped)."""
     t = tables
     person = [c for c in PERSON_COLUMNS if c in t.mastery.columns]
+    stray = set(t.mismatch.not_in_roster) if t.mismatch is not None else set()
     parts = [
         "<!DOCTYPE html>", '<html lang="id"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -779,7 +805,7 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
         parts.append(_table(
             [LABELS["peserta_id"], *(LABELS[c] for c in person), "Benar / Maks", LABELS["persen"], "Status",
              "Dekat batas 80%"],
-            ([(_esc(r["peserta_id"]), ""), *((_esc(r[c]), "") for c in person),
+            ([(_esc(r["peserta_id"]), ""), *((_who(r, c, stray), "") for c in person),
               (f"{_num(r['benar'], 0)} / {_num(r['maks'], 0)}", "num"), (_num(r["persen"], 1), "num"),
               ("tuntas" if r["tuntas"] else "ulangi", "status"), ("ya" if r["near_cut"] else "", "")]
              for r in m.to_dict("records")),
@@ -793,12 +819,13 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
     else:
         parts.append("<p>Bagian modul yang memuat soal yang dijawab salah atau dikosongkan, urut sesuai modul "
                      "(angka dalam kurung = banyaknya soal).</p>")
-        rem = t.remedial.assign(_label=t.remedial["section"].astype(str) + " (" + t.remedial["n_wrong"].astype(str) + ")")
+        label = t.remedial["section"].astype(str) + " (" + t.remedial["n_wrong"].astype(str) + ")"
+        rem = t.remedial.assign(_label=label)
         keys = ["peserta_id", *person, "materi_pokok"]
         grouped = rem.groupby(keys, sort=False, dropna=False)["_label"].agg("; ".join).reset_index()
         parts.append(_table(
             [LABELS["peserta_id"], *(LABELS[c] for c in person), "Materi Pokok", "Bagian yang dibaca ulang"],
-            ([(_esc(r[k]), "") for k in keys] + [(_esc(r["_label"]), "")] for r in grouped.to_dict("records")),
+            ([(_who(r, k, stray), "") for k in keys] + [(_esc(r["_label"]), "")] for r in grouped.to_dict("records")),
         ))
 
     # items
@@ -857,13 +884,21 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
                  "Dekat batas 80%", "Tidak mengumpulkan"],
                 ([(_esc(LABELS.get(r.group_by, r.group_by)), ""), (_esc(r.group), ""), (_esc(r.materi_pokok), ""),
                   (_esc(r.n), "num"), (_num(r.mean_persen, 1), "num"), (_pct(r.mastery_rate), "num"),
-                  (_esc(r.near_cut_count), "num"), (_esc(r.n_absent), "num")] for r in t.groups.itertuples(index=False)),
+                  (_esc(r.near_cut_count), "num"), (_esc(r.n_absent), "num")]
+                 for r in t.groups.itertuples(index=False)),
             ))
 
     parts.append('<p class="meta">Rumus dan sumber: modul <code>latsar.report.stats</code>. Tabel lengkap: '
                  f"{html.escape(EXCEL_NAME)} dan berkas CSV di folder yang sama.</p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _who(record: dict, column: str, stray: set[str]) -> str:
+    """A cell of a person's row; the name of someone missing from the roster says so."""
+    if column == "nama" and record["peserta_id"] in stray:
+        return f"<em>{html.escape(GROUP_NOT_IN_ROSTER)}</em>"
+    return _esc(record[column])
 
 
 def _maks(mastery: pd.DataFrame, mp) -> float:
