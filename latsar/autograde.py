@@ -121,11 +121,11 @@ def plan(course: Course, assignments: list[str] | None, force: bool, db_url: str
             continue
         if assignment not in wanted:
             continue
-        print_ = fingerprint(course, student, assignment)
-        if not force and (student, assignment) in in_gradebook and _stored(course, student, assignment) == print_:
+        digest = fingerprint(course, student, assignment)
+        if not force and (student, assignment) in in_gradebook and _stored(course, student, assignment) == digest:
             skipped.append((student, assignment))
             continue
-        tasks.append(Task(student, assignment, print_))
+        tasks.append(Task(student, assignment, digest))
     return tasks, skipped, unknown
 
 
