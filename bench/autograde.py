@@ -25,15 +25,14 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO))
+from latsar.course import Course  # noqa: E402
 GRADED = ("bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan")
 
 
 def make_course(root: Path, submissions: int) -> Path:
     """A released course with `submissions` imported submissions (two per participant)."""
-    root.mkdir(parents=True)
-    for name in ("source", "course_data"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copy2(REPO / "nbgrader_config.py", root)
+    Course.at(REPO).copy_to(root)
     latsar = str(BIN / "latsar")
     run([latsar, "simulate", "--course", str(root), "--n", str(submissions // 2), "--seed", "5",
          "--out", str(root / "sheet.csv")])

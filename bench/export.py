@@ -25,6 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
+from latsar.course import Course  # noqa: E402
 
 
 def run(cmd, cwd=None):
@@ -33,10 +34,7 @@ def run(cmd, cwd=None):
 
 
 def graded_seed(root: Path) -> Path:
-    root.mkdir(parents=True)
-    for name in ("source", "course_data"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copy2(REPO / "nbgrader_config.py", root)
+    Course.at(REPO).copy_to(root)
     latsar = str(BIN / "latsar")
     run([latsar, "simulate", "--course", str(root), "--n", "2", "--out", str(root / "s.csv")])
     run([latsar, "release", "--course", str(root)])

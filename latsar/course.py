@@ -22,6 +22,10 @@ ASSIGNMENTS = (
 )
 
 
+#: What a course is made of; everything else in its folder is per-cohort output.
+COURSE_FILES = ("source", "course_data", "nbgrader_config.py")
+
+
 class CourseError(Exception):
     """A course directory that is missing something the command needs."""
 
@@ -95,6 +99,20 @@ class Course:
     @property
     def assignments(self) -> tuple[str, ...]:
         return tuple(a for a in ASSIGNMENTS if self.source_notebook(a).exists())
+
+    def copy_to(self, dest: str | Path) -> "Course":
+        """A new course folder with this course's sources and data, and no cohort outputs."""
+        import shutil
+
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in COURSE_FILES:
+            src = self.root / name
+            if src.is_dir():
+                shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", ".jawaban.json"))
+            elif src.exists():
+                shutil.copy2(src, dest / name)
+        return Course.at(dest)
 
 
 def find_course_root(start: str | Path) -> Path | None:

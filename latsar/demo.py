@@ -98,7 +98,6 @@ def mastery_table(mastery: pd.DataFrame) -> Table:
 
 
 DEMO_DIR = "demo"
-COURSE_FILES = ("source", "course_data", "nbgrader_config.py")
 
 
 def workspace(course: Course) -> Course:
@@ -106,14 +105,7 @@ def workspace(course: Course) -> Course:
     (or trips over) a real cohort's gradebook and submissions."""
     root = course.root / DEMO_DIR
     shutil.rmtree(root, ignore_errors=True)
-    root.mkdir()
-    for name in COURSE_FILES:
-        src = course.root / name
-        if src.is_dir():
-            shutil.copytree(src, root / name)
-        else:
-            shutil.copy2(src, root / name)
-    return Course.at(root)
+    return course.copy_to(root)
 
 
 def run(course: Course, console: Console | None = None) -> pd.DataFrame:

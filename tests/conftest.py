@@ -21,19 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 # The module text lives in shared/ beside the checkout (as in CI); LATSAR_SEED overrides.
 SEED = Path(os.environ.get("LATSAR_SEED", REPO.parent / "shared" / "seed" / "modul-berorientasi-pelayanan-LAN-2021.txt"))
 BIN = Path(sys.executable).parent
-COURSE_FILES = ("source", "course_data", "nbgrader_config.py")
-
-
 def copy_course(dest: Path) -> Course:
     """A fresh course directory with the repository's sources and data."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in COURSE_FILES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", ".jawaban.json"))
-        else:
-            shutil.copy2(src, dest / name)
-    return Course.at(dest)
+    return Course.at(REPO).copy_to(dest)
 
 
 def nbgrader(course: Course, *args: str) -> subprocess.CompletedProcess:
