@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -92,12 +91,9 @@ def timed(cmds, cwd) -> tuple[float, float]:
 
 
 def grades(course: Path) -> dict:
-    db = sqlite3.connect(course / "gradebook.db")
-    rows = db.execute(
-        "SELECT sa.student_id, a.name, bc.name, g.auto_score, g.manual_score FROM grade g "
-        "JOIN base_cell bc ON g.cell_id = bc.id JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id JOIN assignment a ON sa.assignment_id = a.id")
-    return {(s, a, c): (auto, manual) for s, a, c, auto, manual in rows}
+    from latsar.scores import grade_cells
+
+    return grade_cells(Course.at(course))
 
 
 def bench(size: int, workers: int | None, scratch: Path) -> dict:

@@ -52,6 +52,13 @@ def gradebook_grades(course: Course, db_url: str | None = None) -> pd.DataFrame:
     return grades
 
 
+def grade_cells(course: Course, db_url: str | None = None) -> dict[tuple[str, str, str], tuple]:
+    """Every grade cell's (auto, manual) score by (student, assignment, cell): compares gradebooks."""
+    grades = gradebook_grades(course, db_url)[["peserta_id", "assignment", "grade_id", "auto_score", "manual_score"]]
+    grades = grades.astype(object).where(grades.notna(), None)
+    return {(p, a, c): (auto, manual) for p, a, c, auto, manual in grades.itertuples(index=False)}
+
+
 def chosen_letters(course: Course, pairs) -> pd.DataFrame:
     """Letters from each autograded submission's answer file."""
     rows = []

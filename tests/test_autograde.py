@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import time
 
@@ -12,7 +11,7 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from latsar import autograde, grader
+from latsar import autograde, grader, scores
 from latsar.cli import main
 from latsar.import_answers import import_answers
 from latsar.simulate import simulate, write_sheet
@@ -23,13 +22,8 @@ BAB2, BAB3 = "bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan"
 
 
 def grades(course) -> dict:
-    """Every grade cell's score: {(student, assignment, cell): score}."""
-    db = sqlite3.connect(course.root / "gradebook.db")
-    rows = db.execute(
-        "SELECT sa.student_id, a.name, bc.name, g.auto_score, g.manual_score FROM grade g "
-        "JOIN base_cell bc ON g.cell_id = bc.id JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id JOIN assignment a ON sa.assignment_id = a.id")
-    return {(s, a, c): (auto, manual) for s, a, c, auto, manual in rows}
+    """Every grade cell's score: {(student, assignment, cell): (auto, manual)}."""
+    return scores.grade_cells(course)
 
 
 @pytest.fixture(scope="module")
