@@ -7,19 +7,14 @@ import sys
 import click
 from rich.console import Console
 
-from .course import Course, CourseError
-from .import_answers import AnswerSheetError
-from .itembank import ItemBankError
-from .nbgrader_app import NbgraderError
-from .release import ReleaseLeak
-from .report.stats import ReportError
+from .course import Course, LatsarError
 
 console = Console()
 course_option = click.option(
     "--course", "course_dir", default=".", show_default=True,
     type=click.Path(file_okay=False), help="Folder kursus nbgrader (berisi course_data/).",
 )
-USER_ERRORS = (CourseError, ItemBankError, AnswerSheetError, NbgraderError, ReleaseLeak, ReportError)
+USER_ERRORS = (LatsarError,)  # every expected error; keeps start-up free of nbgrader and pandas
 
 
 def _course(course_dir: str) -> Course:

@@ -26,7 +26,11 @@ ASSIGNMENTS = (
 COURSE_FILES = ("source", "course_data", "nbgrader_config.py")
 
 
-class CourseError(Exception):
+class LatsarError(Exception):
+    """An expected problem with what the user gave us: the CLI shows the message, not a traceback."""
+
+
+class CourseError(LatsarError):
     """A course directory that is missing something the command needs."""
 
 

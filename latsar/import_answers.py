@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .answers import write_answers
-from .course import Course
+from .course import Course, LatsarError
 from .itembank import LETTERS
 
 COLUMNS = ("peserta_id", "item_id", "pilihan")
@@ -32,7 +32,7 @@ PESERTA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"  # nbgrader's own format
 
 
-class AnswerSheetError(ValueError):
+class AnswerSheetError(LatsarError, ValueError):
     """The sheet has problems; ``problems`` lists one message per bad line."""
 
     def __init__(self, path: Path, problems: list[str]):

@@ -17,13 +17,15 @@ from typing import Mapping
 
 import yaml
 
+from .course import LatsarError
+
 LETTERS = ("a", "b", "c", "d")
 #: The module's rule (Umpan Balik dan Tindak Lanjut): ≥ 80 % correct is *tuntas*.
 MASTERY_THRESHOLD = 0.80
 ITEM_ID = re.compile(r"^MP(?P<mp>[12])-(?P<num>\d{2})$")
 
 
-class ItemBankError(ValueError):
+class ItemBankError(LatsarError, ValueError):
     """The item bank file is malformed; the message names the item and field."""
 
 

@@ -16,7 +16,7 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from .course import Course
+from .course import Course, LatsarError
 
 
 # nbgrader runs `alembic` as a subprocess to create the gradebook; make sure the
@@ -26,7 +26,7 @@ if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
 
-class NbgraderError(RuntimeError):
+class NbgraderError(LatsarError, RuntimeError):
     """An nbgrader step failed; the message carries nbgrader's own log."""
 
 

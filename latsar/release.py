@@ -12,12 +12,12 @@ import json
 from pathlib import Path
 
 from .answers import ANSWER_FILE
-from .course import Course
+from .course import Course, LatsarError
 from .nbgrader_app import NbgraderError, api, check
 from .notebooks import sync_file
 
 
-class ReleaseLeak(RuntimeError):
+class ReleaseLeak(LatsarError, RuntimeError):
     """The release cannot be made safely; the message says why and what to do."""
 
 

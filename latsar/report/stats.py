@@ -101,6 +101,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..course import LatsarError
 from ..itembank import LETTERS, MASTERY_THRESHOLD, ItemBank
 
 #: Items easier than this (facility, 0–1) are flagged "terlalu mudah".
@@ -128,7 +129,7 @@ EMPTY_MESSAGE = (
 )
 
 
-class ReportError(ValueError):
+class ReportError(LatsarError, ValueError):
     """Input the report cannot be built from; the message (Indonesian) says what to fix."""
 
 
