@@ -26,6 +26,19 @@ def copy_course(dest: Path) -> Course:
     return Course.at(REPO).copy_to(dest)
 
 
+def released_course(tmp_path_factory, name: str) -> Course:
+    """A fresh course under a new temporary folder, with its release generated."""
+    course = copy_course(tmp_path_factory.mktemp(name) / "course")
+    release.generate(course)
+    return course
+
+
+def clone(course: Course, dest: Path) -> Course:
+    """A full copy of a course folder, gradebook and submissions included."""
+    shutil.copytree(course.root, dest)
+    return Course.at(dest)
+
+
 def nbgrader(course: Course, *args: str) -> subprocess.CompletedProcess:
     """Run the stock ``nbgrader`` command in the course directory."""
     return subprocess.run(
@@ -62,25 +75,20 @@ def course(tmp_path) -> Course:
 @pytest.fixture(scope="session")
 def released(tmp_path_factory) -> Course:
     """A course whose release has been generated; treat as read-only."""
-    course = copy_course(tmp_path_factory.mktemp("released") / "course")
-    release.generate(course)
-    return course
+    return released_course(tmp_path_factory, "released")
 
 
 @pytest.fixture
 def released_copy(released, tmp_path) -> Course:
     """A private, writable copy of the released course (gradebook included)."""
-    dest = tmp_path / "course"
-    shutil.copytree(released.root, dest)
-    return Course.at(dest)
+    return clone(released, tmp_path / "course")
 
 
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
     """Participants who chose the key, nothing, or one letter for every item; graded by stock nbgrader."""
-    root = tmp_path_factory.mktemp("graded")
-    course = copy_course(root / "course")
-    release.generate(course)
+    course = released_course(tmp_path_factory, "graded")
+    root = course.root.parent
     bank = course.item_bank
     choices = {"kunci": {i.id: i.key for i in bank}}
     for letter in LETTERS:

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -16,33 +15,20 @@ from latsar.cli import main
 from latsar.import_answers import import_answers
 from latsar.simulate import simulate, write_sheet
 
-from .conftest import BIN, copy_course, nbgrader
+from .conftest import BIN, clone, nbgrader, released_course
 
 BAB2, BAB3 = "bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan"
 
 
-def grades(course) -> dict:
-    """Every grade cell's score: {(student, assignment, cell): (auto, manual)}."""
-    return scores.grade_cells(course)
+grades = scores.grade_cells  # {(student, assignment, cell): (auto, manual)}
 
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
     """Six simulated participants, both graded assignments, released and imported."""
-    root = tmp_path_factory.mktemp("cohort")
-    course = copy_course(root / "course")
-    from latsar import release
-
-    release.generate(course)
-    import_answers(write_sheet(simulate(course.item_bank, 6, seed=11), root / "sheet.csv"), course)
+    course = released_course(tmp_path_factory, "cohort")
+    import_answers(write_sheet(simulate(course.item_bank, 6, seed=11), course.root.parent / "sheet.csv"), course)
     return course
-
-
-def clone(course, dest):
-    shutil.copytree(course.root, dest)
-    from latsar.course import Course
-
-    return Course.at(dest)
 
 
 def test_parallel_grades_equal_stock_sequential_nbgrader(cohort, tmp_path):
