@@ -11,7 +11,6 @@ timed on a smaller cohort and its per-notebook cost is printed beside ours.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sqlite3

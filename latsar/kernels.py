@@ -42,7 +42,10 @@ class ForkServerError(RuntimeError):
 
 
 class ForkServer:
-    """Client side: one server process per grader worker, started on first use."""
+    """Client side: one server process per grader worker, started on first use.
+
+    The server reads requests from its stdin and exits at EOF, i.e. when the
+    worker that owns the pipe exits (even if it is killed)."""
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
@@ -71,14 +74,6 @@ class ForkServer:
 
     def alive(self) -> bool:
         return self.proc.poll() is None
-
-    def close(self) -> None:
-        if self.alive():
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 _server: ForkServer | None = None

@@ -1,6 +1,5 @@
 """The whole nbgrader round trip on one machine, each participant with their own HOME."""
 
-import os
 import subprocess
 
 import pytest
