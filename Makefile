@@ -1,7 +1,9 @@
 # Two commands on a fresh machine (see README):
 #   make demo   — install pinned dependencies into .venv and run `latsar demo`
 #   make test   — install pinned dependencies (+ test tools) and run the test suite
-PYTHON ?= python3.11
+# Debian's /usr/bin/python3.11 when present: unlike a pyenv build under /root, every OS
+# user can run it — the hub's participant accounts and the grading sandbox's user.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) python3.11)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
