@@ -181,6 +181,71 @@ def _print_report(files, out_dir) -> None:
 
 @main.command()
 @course_option
+@click.option("--instructor", "instructors", multiple=True, default=("pengampu",), show_default=True,
+              help="Akun pengampu (boleh diulang).")
+@click.option("--participants", "count", default=3, show_default=True, type=click.IntRange(min=0),
+              help="Jumlah akun peserta peserta01, peserta02, …")
+@click.option("--participant", "named", multiple=True, help="Nama akun peserta (boleh diulang; menggantikan --participants).")
+@click.option("--port", default=8000, show_default=True, help="Port hub di 127.0.0.1.")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False),
+              help="Folder status hub dan exchange (bawaan: /srv/latsar-hub sebagai root, "
+                   "~/.local/share/latsar-hub selain itu).")
+@click.option("--system-users/--single-user", default=None,
+              help="Akun sistem sungguhan (bawaan sebagai root) atau satu akun OS untuk semua.")
+@click.option("--no-release", is_flag=True, help="Jangan rilis tugas ke exchange saat mulai.")
+def hub(course_dir: str, instructors: tuple[str, ...], count: int, named: tuple[str, ...], port: int,
+        state_dir: str | None, system_users: bool | None, no_release: bool) -> None:
+    """Jalankan JupyterHub lokal untuk mencoba kursus (pengampu dan peserta)."""
+    import signal
+    from pathlib import Path
+
+    from . import hub as hubmod
+
+    course = _course(course_dir)
+    participants = list(named) or [f"peserta{i:02d}" for i in range(1, count + 1)]
+    plan = hubmod.make_plan(course, list(instructors), participants, port,
+                            Path(state_dir) if state_dir else None, system_users)
+    hubmod.check_port_free(plan.port)
+    logins = hubmod.prepare(plan)
+    if not no_release:
+        with console.status("Merilis tugas ke exchange…"):
+            released = hubmod.publish(course, plan.exchange)
+        console.print(f"dirilis ke exchange: {', '.join(released)}")
+    with console.status("Menyalakan JupyterHub…"):
+        proc = hubmod.start(plan)
+    _print_hub(plan, logins)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops the hub as cleanly as Ctrl-C
+    signal.signal(signal.SIGHUP, signal.default_int_handler)
+    try:
+        proc.wait()
+        console.print(f"[red]JupyterHub berhenti (kode {proc.returncode}); lihat {plan.state / 'jupyterhub.log'}[/]")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        console.print("Menghentikan JupyterHub…")
+    finally:
+        hubmod.stop(proc)
+    console.print("JupyterHub berhenti.")
+
+
+def _print_hub(plan, logins: dict[str, str]) -> None:
+    from rich.table import Table
+
+    from .hub import GRADER_SERVICE
+
+    table = Table(title="Akun untuk masuk")
+    for col in ("peran", "nama pengguna", "kata sandi"):
+        table.add_column(col)
+    for user, password in logins.items():
+        table.add_row("pengampu" if user in plan.instructors else "peserta", user, password)
+    console.print(table)
+    console.print(f"Hub: {plan.url}/hub/login")
+    console.print(f"Formgrader (pengampu): {plan.url}/services/{GRADER_SERVICE}/formgrader")
+    mode = "akun sistem" if plan.system_users else "satu akun OS untuk semua (mode coba-coba)"
+    console.print(f"Mode: {mode}. Log: {plan.state / 'jupyterhub.log'}. Tekan Ctrl-C untuk berhenti.")
+
+
+@main.command()
+@course_option
 def demo(course_dir: str) -> None:
     """Jalankan seluruh alur pada kohort simulasi 40 peserta."""
     from .demo import run
