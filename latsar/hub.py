@@ -100,8 +100,9 @@ class HubPlan:
     #: OS account that runs the formgrader service: the course folder's owner.
     grader_user: str | None = None
     python_bin: str = field(default_factory=lambda: str(Path(sys.executable).parent))
-    #: extra hub services, e.g. the live-quiz service (name → service dict).
+    #: extra hub services and their roles, e.g. the live-quiz service or a load script.
     extra_services: list[dict] = field(default_factory=list)
+    extra_roles: list[dict] = field(default_factory=list)
 
     # -- derived paths ---------------------------------------------------------
     @property
@@ -226,7 +227,7 @@ def configure(c, plan: HubPlan) -> None:
         INSTRUCTOR_GROUP: {"users": sorted(plan.instructors)},
         PARTICIPANT_GROUP: {"users": sorted(plan.participants)},
     }
-    c.JupyterHub.load_roles = roles(plan)
+    c.JupyterHub.load_roles = roles(plan) + plan.extra_roles
     c.JupyterHub.services = [grader_service(plan), *plan.extra_services]
 
     c.Spawner.cmd = [str(Path(plan.python_bin) / "jupyterhub-singleuser")]
