@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test install system hub clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Butuh $(PYTHON) (Python 3.11)"; exit 1; }
@@ -18,13 +18,27 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# JupyterHub's proxy, pinned in package-lock.json.
+PROXY := node_modules/.bin/configurable-http-proxy
+$(PROXY): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(PROXY)
+
+install: $(STAMP) $(PROXY)
+
+# Debian packages for the browser and PostgreSQL tests (installed when run as root).
+system:
+	bash scripts/system-deps.sh
 
 demo: $(STAMP)
 	$(BIN)/latsar demo --course .
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 tests
+# Try the course on a local JupyterHub (see README, "JupyterHub").
+hub: $(STAMP) $(PROXY)
+	$(BIN)/latsar hub --course .
+
+test: system $(STAMP) $(PROXY)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
 
 clean:
 	rm -rf submitted autograded/* feedback gradebook.db release/* export

@@ -13,7 +13,10 @@ import pytest
 from latsar.hub import free_port
 
 from ..conftest import BIN, copy_course
-from .conftest import Hub, menu, open_lab, log_in  # noqa: F401  (shared browser helpers)
+from .conftest import log_in, open_lab
+
+# One hub per module: keep the module on one xdist worker (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("hub-cli")
 
 
 @pytest.fixture(scope="module")
