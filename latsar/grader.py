@@ -363,6 +363,7 @@ def failure_reason(text: str) -> str:
         (r"NotJSONError|Notebook does not appear to be JSON|JSONDecodeError|Expecting value",
          "notebook rusak (bukan JSON yang sah)"),
         (r"NotebookTimeout", "melebihi batas waktu per notebook"),
+        (r"CellTimeoutError", "sebuah sel tidak berhenti dalam batas waktu sel, juga setelah diinterupsi"),
         (r"UnicodeDecodeError", "notebook bukan teks UTF-8"),
         (r"Unsupported nbformat version|nbformat.reader.NotJSONError|ValidationError",
          "format notebook tidak didukung"),

@@ -160,7 +160,7 @@ def _fmt(value) -> str:
 
 class RepairGradeIds(NbGraderPreprocessor):
     """Sanitize step before nbgrader's own: a graded cell whose ``grade_id`` the gradebook
-    does not know becomes a plain cell.
+    does not know, or a second cell with the same id, becomes a plain cell.
 
     Stock ``OverwriteCells`` deletes only the id, and the cell, still marked as
     graded, then fails ``CheckCellMetadata`` — the whole submission with it.
@@ -176,8 +176,12 @@ class RepairGradeIds(NbGraderPreprocessor):
                 known = {c.name for c in gb.find_notebook(info["notebook"], info["assignment"]).source_cells}
             except MissingEntry:
                 return nb, resources
+        seen = set()
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if "nbgrader" in cell.metadata and grade_id not in known:
+            if "nbgrader" in cell.metadata and (grade_id not in known or grade_id in seen):
+                # unknown, or a second copy: stock DeduplicateIds would leave the marks without
+                # an id, and OverwriteCells.add_missing_task_cells then fails on them (KeyError)
                 del cell.metadata["nbgrader"]
+            seen.add(grade_id)
         return nb, resources
