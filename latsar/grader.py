@@ -335,7 +335,9 @@ def kernel_death(text: str, exits: list[dict], box) -> str | None:
     if not re.search(r"Kernel died|DeadKernelError", text) or not exits:
         return None
     last = exits[-1]
-    if last.get("signal") == signal.SIGXCPU:
+    cpu_limit = box.cpu_seconds if box else 0
+    if last.get("signal") == signal.SIGXCPU or (
+            last.get("signal") == signal.SIGKILL and cpu_limit and (last.get("cpu") or 0) >= cpu_limit):
         limit = f" ({box.cpu_seconds} detik)" if box else ""
         return f"kernel dihentikan: melebihi batas waktu CPU{limit}"
     if "code" in last:

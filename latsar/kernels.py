@@ -229,7 +229,7 @@ class ForkingKernelManager(AsyncKernelManager):
             shutil.rmtree(self.kernel_dir, ignore_errors=True)
             self.kernel_dir = None
 
-    cleanup_resources = run_sync(_async_cleanup_resources)
+    cleanup_resources = _async_cleanup_resources  # the async manager binds the coroutine itself
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
         provisioner = self.provisioner

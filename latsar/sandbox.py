@@ -246,6 +246,7 @@ def supervise(spec: dict, report_fd: int, become_kernel) -> None:
         os.close(devnull)
         mode = spec["mode"]
         status_fd = os.open(spec["status"], os.O_RDONLY | os.O_DIRECTORY)
+        proc_fd = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)  # this PID namespace's, before any remount
         if mode in ("root", "userns"):
             uid, gid = os.getuid(), os.getgid()
             flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWUTS
@@ -276,6 +277,7 @@ def supervise(spec: dict, report_fd: int, become_kernel) -> None:
         info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
         status = {"signal": info.si_status} if info.si_code in (os.CLD_KILLED, os.CLD_DUMPED) \
             else {"code": info.si_status}
+        status["cpu"] = _cpu_seconds(proc_fd, pid)  # a zombie still shows its CPU time
         if not _has_status(status_fd):  # keep the kernel's own report of a failed set-up
             _status(status_fd, status)
         os.waitpid(pid, 0)
@@ -287,6 +289,21 @@ def supervise(spec: dict, report_fd: int, become_kernel) -> None:
             pass
     finally:
         os._exit(code)
+
+
+def _cpu_seconds(proc_fd: int, pid: int) -> float | None:
+    """CPU time of a process from /proc/<pid>/stat (utime + stime).
+
+    The kernel is its PID namespace's init, and the OS does not deliver
+    SIGXCPU to an init that has no handler: the hard limit's SIGKILL ends it.
+    Its CPU time tells that kill apart from one from outside."""
+    try:
+        fd = os.open(f"{pid}/stat", os.O_RDONLY, dir_fd=proc_fd)
+        with os.fdopen(fd) as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _status(dir_fd: int, status: dict) -> None:
@@ -328,7 +345,7 @@ def _rlimits(limits: dict, mode: str) -> None:
         if value:
             resource.setrlimit(kind, (value, value + extra))
 
-    cap(resource.RLIMIT_CPU, limits["cpu"], 5)  # SIGXCPU at the soft limit, SIGKILL at the hard one
+    cap(resource.RLIMIT_CPU, limits["cpu"], 1)  # SIGXCPU at the soft limit, SIGKILL a second later
     cap(resource.RLIMIT_AS, limits["as"])
     cap(resource.RLIMIT_FSIZE, limits["fsize"])
     cap(resource.RLIMIT_NOFILE, limits["nofile"])
