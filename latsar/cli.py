@@ -91,8 +91,14 @@ def import_answers_cmd(course_dir: str, sheet: str) -> None:
               help="Batas waktu satu sel (detik).")
 @click.option("--notebook-timeout", default=600, show_default=True, type=click.IntRange(min=0),
               help="Batas waktu satu notebook (detik, 0 = tanpa batas).")
+@click.option("--no-sandbox", is_flag=True, help="Jalankan kernel tanpa sandbox (hanya untuk notebook tepercaya).")
+@click.option("--cpu-seconds", type=click.IntRange(min=1), default=None,
+              help="Batas waktu CPU satu kernel (bawaan: c.Sandbox.cpu_seconds, 60).")
+@click.option("--memory-mb", type=click.IntRange(min=256), default=None,
+              help="Batas memori satu kernel dalam MiB (bawaan: c.Sandbox.memory_mb, 2048).")
 def autograde_cmd(course_dir: str, assignments: tuple[str, ...], workers: int | None, force: bool,
-                  cell_timeout: int, notebook_timeout: int) -> None:
+                  cell_timeout: int, notebook_timeout: int, no_sandbox: bool = False,
+                  cpu_seconds: int | None = None, memory_mb: int | None = None) -> None:
     """Nilai semua kiriman dengan nbgrader autograde, paralel."""
     from .demo import grade_with_progress
 
@@ -102,9 +108,20 @@ def autograde_cmd(course_dir: str, assignments: tuple[str, ...], workers: int | 
         raise click.ClickException(f"tugas tidak dikenal: {', '.join(unknown)} "
                                    f"(yang ada: {', '.join(course.assignments)})")
     batch = grade_with_progress(course, console, list(assignments) or None, workers=workers, force=force,
-                                cell_timeout=cell_timeout, notebook_timeout=notebook_timeout)
+                                cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
+                                sandbox=_sandbox_flags(no_sandbox, cpu_seconds, memory_mb))
     if batch.failed:
         sys.exit(1)
+
+
+def _sandbox_flags(no_sandbox: bool, cpu_seconds: int | None, memory_mb: int | None) -> dict | None:
+    """Command-line overrides of ``c.Sandbox.*`` (see latsar/sandbox.py)."""
+    flags = {"enabled": False} if no_sandbox else {}
+    if cpu_seconds:
+        flags["cpu_seconds"] = cpu_seconds
+    if memory_mb:
+        flags["memory_mb"] = memory_mb
+    return flags or None
 
 
 @main.command("export")
@@ -163,8 +180,11 @@ def report_cmd(course_dir: str, out_dir: str, roster_file: str | None) -> None:
 
     course = _course(course_dir)
     roster = read_roster(roster_file) if roster_file else None
-    files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster)
+    review = scores.review(course)
+    files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster, review=review)
     _print_report(files, out_dir)
+    for row in review.itertuples(index=False):
+        console.print(f"[yellow]perlu diperiksa[/] {row.peserta_id}/{row.assignment}: {row.alasan}")
 
 
 def _print_report(files, out_dir) -> None:
