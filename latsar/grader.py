@@ -23,7 +23,9 @@ from .course import Course
 # Failures that are not the participant's fault: retried.
 INFRA_PATTERNS = re.compile(
     r"ZMQError|Address already in use|Kernel died|DeadKernelError|Kernel didn't respond|"
-    r"ForkServerError|fork server|database is locked|kernel hand-over failed",
+    r"ForkServerError|fork server|database is locked|kernel hand-over failed|"
+    # concurrent graders on one PostgreSQL gradebook (unique insert races, serialisation)
+    r"UniqueViolation|SerializationFailure|DeadlockDetected|could not serialize|deadlock detected",
 )
 
 _api = None
