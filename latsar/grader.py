@@ -93,6 +93,7 @@ def init_worker(course_root: str, db_url: str, cell_timeout: int, notebook_timeo
     """Process initializer: ignore Ctrl-C (the parent handles it) and build the API once."""
     global _api
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
     os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
     import warnings
 
@@ -105,6 +106,21 @@ def init_worker(course_root: str, db_url: str, cell_timeout: int, notebook_timeo
     config.CourseDirectory.db_url = db_url
     _api = api(Course.at(course_root), config)
     _settings.update(course_root=course_root)
+
+
+def _exit_with_parent() -> None:
+    """A worker whose ``latsar autograde`` was killed (kill -9, OOM) exits too; its fork
+    server then sees EOF and its kernels see their parent go, so nothing is orphaned."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="latsar-parent-watch").start()
 
 
 def grade(student: str, assignment: str, retries: int = 2) -> Outcome:
