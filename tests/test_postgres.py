@@ -113,3 +113,32 @@ def test_two_concurrent_runs_and_a_reader_on_postgres_equal_one_sequential_sqlit
     for name in ("responses.parquet", "mastery.parquet"):
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "pg-export" / name),
                                       pd.read_parquet(tmp_path / "sqlite-export" / name))
+
+
+def test_db_url_comes_from_option_then_environment_then_nbgrader_config(course, monkeypatch, tmp_path):
+    from latsar.nbgrader_app import load_config
+
+    monkeypatch.delenv("LATSAR_DB_URL", raising=False)
+    assert Course.at(course.root).db_url == f"sqlite:///{course.root / 'gradebook.db'}"
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write(f'\nc.CourseDirectory.db_url = "sqlite:///{tmp_path}/config.db"\n')
+    assert Course.at(course.root).db_url == f"sqlite:///{tmp_path}/config.db"
+    monkeypatch.setenv("LATSAR_DB_URL", f"sqlite:///{tmp_path}/env.db")
+    assert Course.at(course.root).db_url == f"sqlite:///{tmp_path}/env.db"
+    explicit = Course.at(course.root, f"sqlite:///{tmp_path}/option.db")
+    assert explicit.db_url == f"sqlite:///{tmp_path}/option.db"
+    # every nbgrader call made by latsar gets the same gradebook
+    assert load_config(explicit).CourseDirectory.db_url == explicit.db_url
+
+
+def test_an_unreachable_gradebook_is_named_without_its_password(course, pg_url):
+    from click.testing import CliRunner
+
+    from latsar.cli import main
+
+    wrong = pg_url.replace(PASSWORD, "salah-sandi-77")
+    result = CliRunner().invoke(main, ["export", "--course", str(course.root), "--db-url", wrong,
+                                       "--out", str(course.root / "x")])
+    assert result.exit_code == 1
+    assert "tidak dapat dibuka" in result.output and "password authentication failed" in result.output
+    assert "salah-sandi-77" not in result.output and "postgresql://postgres:***@" in result.output
