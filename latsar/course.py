@@ -132,8 +132,8 @@ class Course:
 def configured_db_url(root: Path) -> str | None:
     """``c.CourseDirectory.db_url`` as the course's nbgrader_config.py sets it, if it does."""
     config_file = root / "nbgrader_config.py"
-    if not config_file.exists():
-        return None
+    if not config_file.exists() or not _may_set_db_url(config_file.read_text(encoding="utf-8")):
+        return None  # skip executing the file: it imports nbgrader (seconds for `latsar export`)
     from traitlets.config.loader import PyFileConfigLoader
 
     config = PyFileConfigLoader(config_file.name, path=str(root)).load_config()
@@ -152,3 +152,26 @@ def find_course_root(start: str | Path) -> Path | None:
         if (candidate / ITEM_BANK).is_file():
             return candidate
     return None
+
+
+def _may_set_db_url(text: str) -> bool:
+    """Whether a config file sets ``CourseDirectory.db_url`` other than from $LATSAR_DB_URL
+    (which :attr:`Course.db_url` reads itself).  Unsure means yes: then the file is run."""
+    import ast
+
+    if "db_url" not in text:
+        return False
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = ast.unparse(node.value) if node.value is not None else ""
+            from_env = value in (f"os.environ['{DB_URL_ENV}']", f"os.environ.get('{DB_URL_ENV}')")
+            if any(ast.unparse(t).endswith("db_url") for t in targets) and not from_env:
+                return True
+        elif isinstance(node, ast.Call) and "db_url" in ast.unparse(node):
+            return True  # set through a call (setattr, update, …): cannot tell
+    return False
