@@ -84,8 +84,8 @@ def main() -> None:
         t_two = time.perf_counter() - start
         same = [scores.grade_cells(c) == expected for c in (one, two)]
         subs = 2 * n
-        print(f"| gradebook | runs | workers | submissions | wall s | s/submission | equals SQLite |")
-        print(f"|---|---|---:|---:|---:|---:|---|")
+        print("| gradebook | runs | workers | submissions | wall s | s/submission | equals SQLite |")
+        print("|---|---|---:|---:|---:|---:|---|")
         print(f"| SQLite | 1 | {w} | {subs} | {t_sqlite:.1f} | {t_sqlite / subs:.2f} | — |")
         print(f"| PostgreSQL | 1 | {w} | {subs} | {t_one:.1f} | {t_one / subs:.2f} | {'yes' if same[0] else 'NO'} |")
         print(f"| PostgreSQL | 2 at once | {max(1, w // 2)} + {max(1, w // 2)} | {subs} | {t_two:.1f} | "

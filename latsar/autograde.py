@@ -8,7 +8,8 @@ The parent plans the batch and reports; workers (:mod:`latsar.grader`) grade.
   copy; an unchanged, already graded submission is skipped unless ``force``.
   A folder for an unknown assignment fails at once with a reason.
 - **Run.** N worker processes share the gradebook (SQLite waits for its lock
-  instead of failing).  One broken submission never stops the batch.
+  instead of failing; on PostgreSQL the batch's participants are created first,
+  so workers never race to insert one).  One broken submission never stops the batch.
 - **Crash safety.** The fingerprint is written last, atomically, after
   nbgrader has stored the grades; a run killed part-way leaves those
   submissions without one, so the rerun grades them again — nbgrader updates
@@ -24,7 +25,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from pathlib import Path
 from typing import Callable
 
 from . import failpoints, gradebook
