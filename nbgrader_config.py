@@ -17,6 +17,12 @@ c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this 
 c.CourseDirectory.course_id = "latsar-pelayanan"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
+# Gradebook: nbgrader's SQLite gradebook.db in this folder by default.  A gradebook shared
+# by several graders lives on PostgreSQL: set LATSAR_DB_URL (or give `latsar … --db-url`),
+# e.g. postgresql://pengampu:PASSWORD@db.example/latsar, or write the URL here instead.
+if os.environ.get("LATSAR_DB_URL"):
+    c.CourseDirectory.db_url = os.environ["LATSAR_DB_URL"]
+
 # Embedded default: an exchange folder inside the course directory, for one machine.
 # On a JupyterHub every user's config points at one shared folder (see README).
 c.Exchange.root = os.environ.get("LATSAR_EXCHANGE", os.path.join(c.CourseDirectory.root, "exchange"))

@@ -8,7 +8,8 @@ The parent plans the batch and reports; workers (:mod:`latsar.grader`) grade.
   copy; an unchanged, already graded submission is skipped unless ``force``.
   A folder for an unknown assignment fails at once with a reason.
 - **Run.** N worker processes share the gradebook (SQLite waits for its lock
-  instead of failing).  One broken submission never stops the batch.
+  instead of failing; on PostgreSQL the batch's participants are created first,
+  so workers never race to insert one).  One broken submission never stops the batch.
 - **Crash safety.** The fingerprint is written last, atomically, after
   nbgrader has stored the grades; a run killed part-way leaves those
   submissions without one, so the rerun grades them again — nbgrader updates
@@ -24,11 +25,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from pathlib import Path
 from typing import Callable
 
-import sqlalchemy as sa
-
+from . import failpoints, gradebook
 from .course import Course
 from .grader import Outcome
 
@@ -90,30 +89,26 @@ def fingerprint(course: Course, student: str, assignment: str) -> str:
 
 def graded_in_gradebook(course: Course, db_url: str) -> set[tuple[str, str]]:
     """Submissions the gradebook holds grades for."""
-    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):].split("?")[0]).exists():
+    if not gradebook.has_tables(db_url):
         return set()
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.text(
-                "SELECT DISTINCT sa.student_id, a.name FROM submitted_assignment sa "
-                "JOIN assignment a ON sa.assignment_id = a.id "
-                "JOIN submitted_notebook sn ON sn.assignment_id = sa.id "
-                "JOIN grade g ON g.notebook_id = sn.id"))
-            return {(s, a) for s, a in rows}
-    except sa.exc.SQLAlchemyError:
-        return set()
-    finally:
-        engine.dispose()
+    rows = gradebook.read_sql(db_url, (
+        "SELECT DISTINCT sa.student_id, a.name FROM submitted_assignment sa "
+        "JOIN assignment a ON sa.assignment_id = a.id "
+        "JOIN submitted_notebook sn ON sn.assignment_id = sa.id "
+        "JOIN grade g ON g.notebook_id = sn.id"))
+    return set(rows.itertuples(index=False, name=None))
 
 
-def plan(course: Course, assignments: list[str] | None, force: bool, db_url: str):
+def plan(course: Course, assignments: list[str] | None, force: bool, db_url: str,
+         students: list[str] | None = None):
     """Split the submissions into tasks to grade, skipped ones and unknown assignments."""
     known = set(course.assignments)
     wanted = set(assignments) if assignments else known
     in_gradebook = set() if force else graded_in_gradebook(course, db_url)
     tasks, skipped, unknown = [], [], []
     for student, assignment in submissions(course):
+        if students and student not in students:
+            continue
         if assignment not in known:
             if not assignments:
                 unknown.append(Outcome(student, assignment, "failed", 0.0,
@@ -140,8 +135,10 @@ def _record(course: Course, task: Task, outcome: Outcome) -> None:
     """Written last: its presence means nbgrader finished storing this submission's grades."""
     folder = course.autograded_dir(task.student, task.assignment)
     tmp = folder / (FINGERPRINT + ".tmp")
+    failpoints.hit("before-fingerprint")  # grades stored, fingerprint not yet written
     tmp.write_text(json.dumps({"fingerprint": task.fingerprint, "status": outcome.status,
                                "reason": outcome.reason, "graded_at": time.time()}))
+    failpoints.hit("fingerprint-tmp-written")
     os.replace(tmp, folder / FINGERPRINT)
 
 
@@ -158,6 +155,7 @@ def run(
     *,
     workers: int | None = None,
     force: bool = False,
+    students: list[str] | None = None,
     cell_timeout: int = 30,
     notebook_timeout: int = 600,
     db_url: str | None = None,
@@ -167,9 +165,9 @@ def run(
 ) -> BatchResult:
     from .grader import grade, init_worker
 
-    db_url = db_url or _course_db_url(course)
+    db_url = db_url or course.db_url
     start = time.perf_counter()
-    tasks, skipped, unknown = plan(course, assignments, force, db_url)
+    tasks, skipped, unknown = plan(course, assignments, force, db_url, students)
     batch = BatchResult(skipped=skipped, outcomes=list(unknown))
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
     batch.workers = workers
@@ -181,7 +179,7 @@ def run(
     if tasks:
         # Stock nbgrader creates the gradebook schema on first use; do it once here,
         # not in N workers at the same time.
-        _ensure_gradebook(course, db_url)
+        _ensure_gradebook(course, db_url, [t.student for t in tasks])
         init = (str(course.root), sqlite_waits(db_url), cell_timeout, notebook_timeout, sandbox)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=init_worker,
                                  initargs=init) as pool:
@@ -194,6 +192,7 @@ def run(
                     except Exception as exc:  # noqa: BLE001 — a worker crash is reported, not fatal
                         outcome = Outcome(task.student, task.assignment, "failed", 0.0,
                                           f"proses penilai berhenti: {type(exc).__name__}")
+                    outcome.reason = gradebook.scrub(outcome.reason, db_url)  # never print a password
                     if outcome.status in ("graded", "flagged"):
                         _record(course, task, outcome)
                     batch.outcomes.append(outcome)
@@ -207,20 +206,30 @@ def run(
     return batch
 
 
-def _coursedir(course: Course):
+def _ensure_gradebook(course: Course, db_url: str, students: list[str] = ()) -> None:
+    """Create what stock nbgrader would create on first use, once, before the workers start.
+
+    - the schema and the course rows (one run at a time: :func:`gradebook.schema_lock`);
+    - a row for every participant of the batch.  nbgrader's autograde does
+      find-or-insert on the student; two workers grading two assignments of one
+      participant at once would both insert, and on PostgreSQL one fails on the
+      primary key.  Another run inserting the same participant meanwhile is harmless.
+    """
+    from nbgrader.api import Gradebook, InvalidEntry
     from nbgrader.coursedir import CourseDirectory
 
     from .nbgrader_app import load_config
 
-    return CourseDirectory(config=load_config(course))
-
-
-def _course_db_url(course: Course) -> str:
-    return _coursedir(course).db_url
-
-
-def _ensure_gradebook(course: Course, db_url: str) -> None:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url, course_id=_coursedir(course).course_id):
-        pass
+    course_id = CourseDirectory(config=load_config(course)).course_id
+    with gradebook.schema_lock(db_url):
+        for name in dict.fromkeys((course_id, "default_course")):  # nbgrader's preprocessors use the latter
+            with Gradebook(db_url, course_id=name):
+                pass
+    with Gradebook(db_url, course_id=course_id) as gb:
+        for student in sorted(set(students)):
+            for attempt in range(3):
+                try:
+                    gb.update_or_create_student(student)
+                    break
+                except InvalidEntry:  # inserted by a concurrent run just now: find it next time
+                    time.sleep(0.1 * (attempt + 1))

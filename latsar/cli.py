@@ -14,12 +14,17 @@ course_option = click.option(
     "--course", "course_dir", default=".", show_default=True,
     type=click.Path(file_okay=False), help="Folder kursus nbgrader (berisi course_data/).",
 )
+db_option = click.option(
+    "--db-url", default=None, metavar="URL",
+    help="Gradebook nbgrader (URL SQLAlchemy, mis. postgresql://user:sandi@host/db). Bawaan: "
+         "$LATSAR_DB_URL, lalu c.CourseDirectory.db_url di nbgrader_config.py, lalu gradebook.db.",
+)
 USER_ERRORS = (LatsarError,)  # every expected error; keeps start-up free of nbgrader and pandas
 
 
-def _course(course_dir: str) -> Course:
+def _course(course_dir: str, db_url: str | None = None) -> Course:
     try:
-        return Course.at(course_dir)
+        return Course.at(course_dir, db_url)
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -58,12 +63,13 @@ def sync(course_dir: str, check: bool) -> None:
 
 @main.command("release")
 @course_option
+@db_option
 @click.argument("assignments", nargs=-1)
-def release_cmd(course_dir: str, assignments: tuple[str, ...]) -> None:
+def release_cmd(course_dir: str, db_url: str | None, assignments: tuple[str, ...]) -> None:
     """Buat versi peserta (nbgrader generate_assignment) dari notebook sumber."""
     from .release import generate
 
-    course = _course(course_dir)
+    course = _course(course_dir, db_url)
     for assignment in generate(course, list(assignments) or None):
         console.print(f"dirilis: release/{assignment}")
 
@@ -83,10 +89,13 @@ def import_answers_cmd(course_dir: str, sheet: str) -> None:
 
 @main.command("autograde")
 @course_option
+@db_option
 @click.argument("assignments", nargs=-1)
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Jumlah proses penilai paralel (bawaan: jumlah CPU).")
 @click.option("--force", is_flag=True, help="Nilai ulang juga kiriman yang tidak berubah.")
+@click.option("--student", "students", multiple=True, metavar="PESERTA_ID",
+              help="Hanya kiriman peserta ini (boleh diulang); seperti --student nbgrader.")
 @click.option("--cell-timeout", default=30, show_default=True, type=click.IntRange(min=1),
               help="Batas waktu satu sel (detik).")
 @click.option("--notebook-timeout", default=600, show_default=True, type=click.IntRange(min=0),
@@ -96,18 +105,19 @@ def import_answers_cmd(course_dir: str, sheet: str) -> None:
               help="Batas waktu CPU satu kernel (bawaan: c.Sandbox.cpu_seconds, 60).")
 @click.option("--memory-mb", type=click.IntRange(min=256), default=None,
               help="Batas memori satu kernel dalam MiB (bawaan: c.Sandbox.memory_mb, 2048).")
-def autograde_cmd(course_dir: str, assignments: tuple[str, ...], workers: int | None, force: bool,
-                  cell_timeout: int, notebook_timeout: int, no_sandbox: bool = False,
-                  cpu_seconds: int | None = None, memory_mb: int | None = None) -> None:
+def autograde_cmd(course_dir: str, db_url: str | None, assignments: tuple[str, ...], students: tuple[str, ...],
+                  workers: int | None, force: bool, cell_timeout: int, notebook_timeout: int,
+                  no_sandbox: bool = False, cpu_seconds: int | None = None, memory_mb: int | None = None) -> None:
     """Nilai semua kiriman dengan nbgrader autograde, paralel."""
     from .demo import grade_with_progress
 
-    course = _course(course_dir)
+    course = _course(course_dir, db_url)
     unknown = [a for a in assignments if a not in course.assignments]
     if unknown:
         raise click.ClickException(f"tugas tidak dikenal: {', '.join(unknown)} "
                                    f"(yang ada: {', '.join(course.assignments)})")
     batch = grade_with_progress(course, console, list(assignments) or None, workers=workers, force=force,
+                                students=list(students) or None,
                                 cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
                                 sandbox=_sandbox_flags(no_sandbox, cpu_seconds, memory_mb))
     if batch.failed:
@@ -126,13 +136,14 @@ def _sandbox_flags(no_sandbox: bool, cpu_seconds: int | None, memory_mb: int | N
 
 @main.command("export")
 @course_option
+@db_option
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Folder tujuan (dibuat bila belum ada).")
-def export_cmd(course_dir: str, out_dir: str) -> None:
+def export_cmd(course_dir: str, db_url: str | None, out_dir: str) -> None:
     """Tulis tabel responses dan mastery (CSV dan Parquet)."""
     from .export import export
 
-    course = _course(course_dir)
+    course = _course(course_dir, db_url)
     tables = export(course, out_dir)
     for name, table in tables.items():
         console.print(f"{name}: {len(table)} baris → {out_dir}/{name}.csv, {name}.parquet")
@@ -140,12 +151,13 @@ def export_cmd(course_dir: str, out_dir: str) -> None:
 
 @main.command("scores")
 @course_option
-def scores_cmd(course_dir: str) -> None:
+@db_option
+def scores_cmd(course_dir: str, db_url: str | None) -> None:
     """Tampilkan skor dan ketuntasan per Materi Pokok dari gradebook."""
     from . import scores
     from .demo import mastery_table
 
-    course = _course(course_dir)
+    course = _course(course_dir, db_url)
     console.print(mastery_table(scores.mastery(course)))
 
 
@@ -170,15 +182,16 @@ def simulate(course_dir: str, count: int, seed: int, out: str, roster_out: str |
 
 @main.command("report")
 @course_option
+@db_option
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder laporan.")
 @click.option("--roster", "roster_file", type=click.Path(exists=True, dir_okay=False),
               help="CSV peserta_id,nama,kelas,instansi (kolom lain ikut disimpan).")
-def report_cmd(course_dir: str, out_dir: str, roster_file: str | None) -> None:
+def report_cmd(course_dir: str, db_url: str | None, out_dir: str, roster_file: str | None) -> None:
     """Laporan kohort: CSV, Excel dan HTML (ketuntasan, bacaan ulang, analisis soal)."""
     from . import scores
     from .report.write import read_roster, write_report
 
-    course = _course(course_dir)
+    course = _course(course_dir, db_url)
     roster = read_roster(roster_file) if roster_file else None
     review = scores.review(course)
     files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster, review=review)
@@ -266,11 +279,12 @@ def _print_hub(plan, logins: dict[str, str]) -> None:
 
 @main.command()
 @course_option
-def demo(course_dir: str) -> None:
+@db_option
+def demo(course_dir: str, db_url: str | None) -> None:
     """Jalankan seluruh alur pada kohort simulasi 40 peserta."""
     from .demo import run
 
-    run(_course(course_dir), console)
+    run(_course(course_dir, db_url), console)
 
 
 if __name__ == "__main__":

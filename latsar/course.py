@@ -6,7 +6,8 @@ The repository root *is* the nbgrader course directory, so all commands take
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -21,6 +22,10 @@ ASSIGNMENTS = (
     "bab4_penutup",
 )
 
+
+#: Names the gradebook for every `latsar` command and, through nbgrader_config.py,
+#: for stock nbgrader commands too.
+DB_URL_ENV = "LATSAR_DB_URL"
 
 #: What a course is made of; everything else in its folder is per-cohort output.
 COURSE_FILES = ("source", "course_data", "nbgrader_config.py")
@@ -37,16 +42,18 @@ class CourseError(LatsarError):
 @dataclass(frozen=True)
 class Course:
     root: Path
+    #: A gradebook URL given explicitly (``--db-url``); wins over everything else.
+    gradebook_url: str | None = field(default=None, compare=False)
 
     @classmethod
-    def at(cls, root: str | Path = ".") -> "Course":
+    def at(cls, root: str | Path = ".", db_url: str | None = None) -> "Course":
         path = Path(root).resolve()
         if not (path / ITEM_BANK).is_file():
             raise CourseError(
                 f"{path} bukan folder kursus: berkas {ITEM_BANK} tidak ada. "
                 "Jalankan perintah dari folder kursus atau beri --course DIR."
             )
-        return cls(path)
+        return cls(path, db_url or None)
 
     # -- folders nbgrader knows ------------------------------------------------
     @property
@@ -69,9 +76,12 @@ class Course:
     def feedback(self) -> Path:
         return self.root / "feedback"
 
-    @property
+    @cached_property
     def db_url(self) -> str:
-        return f"sqlite:///{self.root / 'gradebook.db'}"
+        """The gradebook: ``--db-url``, else ``$LATSAR_DB_URL``, else ``c.CourseDirectory.db_url``
+        of nbgrader_config.py, else nbgrader's default ``gradebook.db`` in the course folder."""
+        return (self.gradebook_url or os.environ.get(DB_URL_ENV) or configured_db_url(self.root)
+                or f"sqlite:///{self.root / 'gradebook.db'}")
 
     # -- our own ----------------------------------------------------------------
     @property
@@ -116,7 +126,19 @@ class Course:
                 shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", ".jawaban.json"))
             elif src.exists():
                 shutil.copy2(src, dest / name)
-        return Course.at(dest)
+        return Course.at(dest, self.gradebook_url)
+
+
+def configured_db_url(root: Path) -> str | None:
+    """``c.CourseDirectory.db_url`` as the course's nbgrader_config.py sets it, if it does."""
+    config_file = root / "nbgrader_config.py"
+    if not config_file.exists() or not _may_set_db_url(config_file.read_text(encoding="utf-8")):
+        return None  # skip executing the file: it imports nbgrader (seconds for `latsar export`)
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader(config_file.name, path=str(root)).load_config()
+    section = config.get("CourseDirectory", {})
+    return section.get("db_url") if "db_url" in section else None
 
 
 def find_course_root(start: str | Path) -> Path | None:
@@ -130,3 +152,26 @@ def find_course_root(start: str | Path) -> Path | None:
         if (candidate / ITEM_BANK).is_file():
             return candidate
     return None
+
+
+def _may_set_db_url(text: str) -> bool:
+    """Whether a config file sets ``CourseDirectory.db_url`` other than from $LATSAR_DB_URL
+    (which :attr:`Course.db_url` reads itself).  Unsure means yes: then the file is run."""
+    import ast
+
+    if "db_url" not in text:
+        return False
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = ast.unparse(node.value) if node.value is not None else ""
+            from_env = value in (f"os.environ['{DB_URL_ENV}']", f"os.environ.get('{DB_URL_ENV}')")
+            if any(ast.unparse(t).endswith("db_url") for t in targets) and not from_env:
+                return True
+        elif isinstance(node, ast.Call) and "db_url" in ast.unparse(node):
+            return True  # set through a call (setattr, update, …): cannot tell
+    return False

@@ -15,8 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import release
-from . import autograde
-from .course import Course
+from . import autograde, gradebook
+from .course import Course, LatsarError
 from .export import export
 from .import_answers import import_answers
 from .nbgrader_app import api, check
@@ -105,7 +105,24 @@ def workspace(course: Course) -> Course:
     (or trips over) a real cohort's gradebook and submissions."""
     root = course.root / DEMO_DIR
     shutil.rmtree(root, ignore_errors=True)
-    return course.copy_to(root)
+    demo = course.copy_to(root)
+    refuse_foreign_gradebook(demo)
+    return demo
+
+
+def refuse_foreign_gradebook(course: Course) -> None:
+    """A gradebook outside the workspace (PostgreSQL) must not receive simulated
+    participants next to a real cohort's."""
+    url = course.db_url
+    if gradebook.sqlite_path(url) is not None or not gradebook.has_tables(url):
+        return
+    cohort = pd.read_csv(course.course_data / SAMPLE_COHORT, sep=None, engine="python", dtype=str)
+    simulated = set(cohort["peserta_id"])
+    present = set(gradebook.read_sql(url, "SELECT DISTINCT student_id FROM submitted_assignment")["student_id"])
+    if present - simulated:
+        raise LatsarError(
+            f"gradebook {gradebook.redact(url)} sudah berisi kiriman {len(present - simulated)} peserta "
+            "yang bukan peserta simulasi. Demo butuh gradebook sendiri: beri --db-url ke basis data kosong.")
 
 
 def run(course: Course, console: Console | None = None) -> pd.DataFrame:

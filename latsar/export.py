@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import scores
+from . import failpoints, scores
 from .course import Course
 
 TABLES = ("responses", "mastery")
@@ -27,6 +27,7 @@ TABLES = ("responses", "mastery")
 def export(course: Course, out: str | Path, db_url: str | None = None) -> dict[str, pd.DataFrame]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_tmp(out)
     responses = scores.responses(course, db_url)
     tables = {"responses": responses, "mastery": scores.mastery(course, responses)}
     for name, table in tables.items():
@@ -37,13 +38,29 @@ def export(course: Course, out: str | Path, db_url: str | None = None) -> dict[s
 
 def atomic_write(path: Path, write) -> Path:
     """Call ``write(tmp_path)`` then rename the result over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
+        failpoints.hit("export-tmp-written")
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def remove_stale_tmp(out: Path) -> None:
+    """Remove half-written files of an export that was killed before its rename.
+
+    Each temporary file names its writer's process id; one whose writer still
+    runs (another export into the same folder) is left alone."""
+    for stale in out.glob(".*.tmp"):
+        try:
+            pid = int(stale.name.split(".")[-3])
+            os.kill(pid, 0)
+        except (ValueError, IndexError, ProcessLookupError):
+            stale.unlink(missing_ok=True)
+        except PermissionError:
+            pass  # another user's export, alive

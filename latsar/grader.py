@@ -23,7 +23,9 @@ from .course import Course
 # Failures that are not the participant's fault: retried.
 INFRA_PATTERNS = re.compile(
     r"ZMQError|Address already in use|Kernel died|DeadKernelError|Kernel didn't respond|"
-    r"ForkServerError|fork server|database is locked|kernel hand-over failed",
+    r"ForkServerError|fork server|database is locked|kernel hand-over failed|"
+    # concurrent graders on one PostgreSQL gradebook (unique insert races, serialisation)
+    r"UniqueViolation|SerializationFailure|DeadlockDetected|could not serialize|deadlock detected",
 )
 
 _api = None
@@ -267,6 +269,7 @@ def init_worker(course_root: str, db_url: str, cell_timeout: int, notebook_timeo
     The kernels' sandbox also hides the gradebook file and the exchange."""
     global _api
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
     os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
     import warnings
 
@@ -290,6 +293,21 @@ def init_worker(course_root: str, db_url: str, cell_timeout: int, notebook_timeo
     config.Sandbox.hidden_paths = hidden
     _api = api(course, config)
     _settings.update(course_root=course_root, db_url=db_url, sandbox=Sandbox(config=_api.config))
+
+
+def _exit_with_parent() -> None:
+    """A worker whose ``latsar autograde`` was killed (kill -9, OOM) exits too; its fork
+    server then sees EOF and its kernels see their parent go, so nothing is orphaned."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="latsar-parent-watch").start()
 
 
 def grade(student: str, assignment: str, retries: int = 2) -> Outcome:

@@ -503,7 +503,9 @@ def _become_kernel(request: dict) -> None:
         argv = request["argv"]
         if "-m" in argv:  # python -m ipykernel_launcher -f CONN …
             argv = argv[argv.index("-m") + 1:]
-        sys.argv = [argv[0], *argv[1:]]
+        # ipykernel exits when its parent, the fork server, goes: no orphan kernel after a kill -9
+        # (its JPY_PARENT_PID default was read when the server imported kernelapp, so say it here)
+        sys.argv = [argv[0], *argv[1:], f"--IPKernelApp.parent_handle={os.getppid()}"]
         sys.path[0] = os.getcwd()  # as `python -m` would set it
         random.seed()  # do not share the server's random state
         from ipykernel import kernelapp

@@ -36,6 +36,7 @@ def load_config(course: Course, overrides: Config | None = None) -> Config:
     if config_file.exists():
         config.merge(PyFileConfigLoader(config_file.name, path=str(course.root)).load_config())
     config.CourseDirectory.root = str(course.root)
+    config.CourseDirectory.db_url = course.db_url  # one gradebook for every command (see Course.db_url)
     if overrides:
         config.merge(overrides)
     return config

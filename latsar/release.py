@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .answers import ANSWER_FILE
 from .course import Course, LatsarError
+from .gradebook import redact
 from .nbgrader_app import NbgraderError, api, check
 from .notebooks import sync_file
 
@@ -43,7 +44,7 @@ def generate(course: Course, assignments: list[str] | None = None) -> list[str]:
             if "Cannot add or remove cells" in str(exc):
                 raise ReleaseLeak(
                     f"{assignment}: sel bernilai di notebook sumber bertambah atau berkurang, padahal "
-                    f"gradebook {course.db_url} sudah berisi kiriman untuk tugas ini. nbgrader menolak "
+                    f"gradebook {redact(course.db_url)} sudah berisi kiriman untuk tugas ini. nbgrader menolak "
                     "mengubahnya agar nilai lama tidak rusak. Kembalikan sel yang dihapus, atau pakai "
                     "gradebook baru untuk angkatan berikutnya."
                 ) from None

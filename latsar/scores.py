@@ -16,8 +16,8 @@ keeps it fast for large cohorts.
 from __future__ import annotations
 
 import pandas as pd
-import sqlalchemy as sa
 
+from . import gradebook
 from .answers import AnswerStore
 from .course import Course
 from .itembank import MASTERY_THRESHOLD
@@ -41,12 +41,7 @@ JOIN assignment a            ON sa.assignment_id = a.id
 
 def gradebook_grades(course: Course, db_url: str | None = None) -> pd.DataFrame:
     """Every grade cell score in the gradebook (manual score wins over auto)."""
-    engine = sa.create_engine(db_url or course.db_url)
-    try:
-        with engine.connect() as conn:
-            grades = pd.read_sql(sa.text(_GRADES_SQL), conn)
-    finally:
-        engine.dispose()
+    grades = gradebook.read_sql(db_url or course.db_url, _GRADES_SQL)
     score = grades["manual_score"].where(grades["manual_score"].notna(), grades["auto_score"])
     grades["score"] = score.fillna(0.0) + grades["extra_credit"].fillna(0.0)
     return grades
@@ -72,6 +67,14 @@ def responses(course: Course, db_url: str | None = None) -> pd.DataFrame:
     bank = course.item_bank
     grades = gradebook_grades(course, db_url)
     items = grades[grades["grade_id"].isin([i.id for i in bank])].rename(columns={"grade_id": "item_id"})
+    # nbgrader creates a submission's grade rows empty, then executes, then stores the
+    # points: a submission with an empty item grade is being graded (or its grading
+    # failed), so it is left out whole rather than shown with zero points.
+    ungraded = items["auto_score"].isna() & items["manual_score"].isna()
+    pending = set(items.loc[ungraded, ["peserta_id", "assignment"]].itertuples(index=False, name=None))
+    if pending:
+        keys = pd.Series(list(zip(items["peserta_id"], items["assignment"])), index=items.index)
+        items = items[~keys.isin(pending)]
     pairs = items[["peserta_id", "assignment"]].drop_duplicates().itertuples(index=False)
     letters = chosen_letters(course, pairs)
     table = items.merge(letters, on=["peserta_id", "assignment", "item_id"], how="left")

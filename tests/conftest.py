@@ -21,6 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 # The module text lives in shared/ beside the checkout (as in CI); LATSAR_SEED overrides.
 SEED = Path(os.environ.get("LATSAR_SEED", REPO.parent / "shared" / "seed" / "modul-berorientasi-pelayanan-LAN-2021.txt"))
 BIN = Path(sys.executable).parent
+
+
 def copy_course(dest: Path) -> Course:
     """A fresh course directory with the repository's sources and data."""
     return Course.at(REPO).copy_to(dest)
@@ -148,3 +150,33 @@ def tree_hashes(*roots: Path, skip=lambda path: False) -> dict[str, str]:
             else:
                 found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
     return found
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server: $LATSAR_TEST_PG_URL (an admin URL), else a throw-away cluster (tests/pg.py).
+
+    Never skipped: without PostgreSQL the tests fail and say how to install it."""
+    from .pg import Cluster, Server
+
+    url = os.environ.get("LATSAR_TEST_PG_URL")
+    if url:
+        yield Server(url)
+        return
+    try:
+        cluster = Cluster()
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        pytest.fail(f"no PostgreSQL for the tests ({exc} {detail.decode(errors='replace')}); "
+                    "apt-get install -y postgresql, or set LATSAR_TEST_PG_URL")
+    try:
+        yield Server(cluster.admin_url)
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """The URL of a fresh, empty database, dropped after the test."""
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(url)

@@ -22,7 +22,7 @@ import pytest
 from latsar import hub as hubmod
 from latsar.course import Course
 
-from ..conftest import BIN, REPO, copy_course
+from ..conftest import BIN, copy_course
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = os.environ.get("LATSAR_CHROMIUM", "/usr/bin/chromium")
