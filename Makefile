@@ -14,6 +14,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	npm install --prefix .npm --no-audit --no-fund --silent configurable-http-proxy@5.3.0
 	touch $(STAMP)
 
 install: $(STAMP)
