@@ -100,3 +100,19 @@ def graded(tmp_path_factory):
         shutil.copytree(course.release / assignment, course.submission_dir("kosong", assignment))
         check(nbapi.autograde(assignment, "kosong", force=True, create=True), "autograde kosong")
     return course
+
+
+@pytest.fixture(scope="session")
+def live_hub(tmp_path_factory):
+    """A running JupyterHub with the live service, 40 participants and one instructor (tests/livehub.py)."""
+    from tests.livehub import LiveHub
+
+    root = tmp_path_factory.mktemp("livehub")
+    hub = LiveHub(root, copy_course(root / "course").root)
+    try:
+        hub.start()
+        hub.participant_tokens = hub.participants(40)
+        hub.instructor_token = hub.instructor()
+        yield hub
+    finally:
+        hub.stop()

@@ -73,7 +73,7 @@ class HubAuthority:
         if not model or model.get("kind", "user") != "user":
             return None
         if auth.access_scopes and not auth.check_scopes(auth.access_scopes, model):
-            return None
+            return Identity(model["name"], False, False)  # a hub user without access to this service
         groups = set(model.get("groups") or ())
         return Identity(model["name"], self.instructors in groups, self.participants in groups)
 
@@ -464,8 +464,12 @@ def hub_service_config(course_root: str | Path, *, port: int = DEFAULT_PORT, cou
 def configure_hub(c, course_root: str | Path, **kwargs) -> dict:
     """Add the live service to a JupyterHub config ``c``, merging roles of the same name."""
     conf = hub_service_config(course_root, **kwargs)
-    c.JupyterHub.services = list(c.JupyterHub.services or []) + conf["services"]
-    roles = {r["name"]: dict(r) for r in (c.JupyterHub.load_roles or [])}
+
+    def current(section, name, empty):  # an unset option reads as a LazyConfigValue
+        return section[name] if name in section else empty
+
+    c.JupyterHub.services = list(current(c.JupyterHub, "services", [])) + conf["services"]
+    roles = {r["name"]: dict(r) for r in current(c.JupyterHub, "load_roles", [])}
     for role in conf["roles"]:
         if role["name"] in roles:
             merged = roles[role["name"]]
@@ -475,7 +479,7 @@ def configure_hub(c, course_root: str | Path, **kwargs) -> dict:
         else:
             roles[role["name"]] = role
     c.JupyterHub.load_roles = list(roles.values())
-    env = dict(c.Spawner.environment or {})
+    env = dict(current(c.Spawner, "environment", {}))
     env.update(conf["spawner_environment"])
     c.Spawner.environment = env
     return conf

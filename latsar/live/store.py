@@ -283,7 +283,7 @@ class LiveStore:
         table = pd.DataFrame([dict(r) for r in rows],
                              columns=["session_id", "seq", "item_id", "kind", "participant_id", "choice", "key",
                                       "answered_at", "opened_at", "section"])
-        correct = [pd.NA if key is None else choice == key for choice, key in zip(table["choice"], table["key"])]
+        correct = [pd.NA if pd.isna(key) else choice == key for choice, key in zip(table["choice"], table["key"])]
         table["correct"] = pd.array(correct, dtype="boolean")
         table["seconds_to_answer"] = (table["answered_at"] - table["opened_at"]).astype(float).round(3)
         for col in ("answered_at", "opened_at"):
