@@ -163,7 +163,11 @@ def report_cmd(course_dir: str, out_dir: str, roster_file: str | None) -> None:
 
     course = _course(course_dir)
     roster = read_roster(roster_file) if roster_file else None
-    files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster)
+    from .live.store import read_tables
+
+    live = read_tables(course.live_sessions)  # saved live-quiz sessions, if any
+    files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster,
+                         live=live if len(live) else None)
     _print_report(files, out_dir)
 
 

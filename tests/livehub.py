@@ -64,6 +64,13 @@ configure_hub(c, {course!r}, port={service_port})
 """
 
 
+def _pid_in(path: Path) -> list[int]:
+    try:
+        return [int(path.read_text().strip())]
+    except (OSError, ValueError):
+        return []
+
+
 class LiveHub:
     """Start with :meth:`start`, always :meth:`stop` (the fixture does)."""
 
@@ -116,17 +123,20 @@ class LiveHub:
         return r.json()["pid"] if r.is_success else None
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
+        """Stop the hub; then make sure its proxy and the service are gone too, even if the hub died."""
+        if self.proc is not None:
             pid = self.service_pid()
-            self.proc.terminate()  # the hub stops its managed service on the way out
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait(5)
-            if pid:
+            if self.proc.poll() is None:
+                self.proc.terminate()  # the hub stops its proxy and managed service on the way out
                 try:
-                    os.kill(pid, 9)
+                    self.proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(5)
+            leftovers = [pid, *_pid_in(self.root / "jupyterhub-proxy.pid")]
+            for leftover in filter(None, leftovers):
+                try:
+                    os.kill(leftover, 9)
                 except ProcessLookupError:
                     pass
         self.admin.close()

@@ -24,7 +24,7 @@ RETRY = 3.0
 
 def live_quiz(url: str | None = None, token: str | None = None):
     """Display the widget (``url``/``token`` default to the kernel's environment, see :func:`~.client.from_env`)."""
-    from IPython.display import HTML, display
+    from IPython.display import display
 
     if autograding():
         print(AUTOGRADE_TEXT)
@@ -32,8 +32,10 @@ def live_quiz(url: str | None = None, token: str | None = None):
     try:
         client = LiveClient(url, token) if url and token else LiveClient.from_env()
     except LiveUnavailable as exc:
-        display(HTML(_note(f"Kuis langsung belum tersedia di sini: {exc} Minta pengampu memeriksanya; "
-                           "latihan lain di notebook ini tetap bisa dikerjakan.", _MUTED)))
+        import ipywidgets as widgets
+
+        display(widgets.HTML(_note(f"Kuis langsung belum tersedia di sini: {exc} Minta pengampu memeriksanya; "
+                                   "latihan lain di notebook ini tetap bisa dikerjakan.", _MUTED)))
         return None
     quiz = LiveQuiz(client)
     display(quiz.box)
