@@ -11,6 +11,7 @@ notebook's answer file, never to nbgrader.
 from __future__ import annotations
 
 import html
+import re
 import threading
 
 from ..answers import autograding
@@ -41,6 +42,11 @@ def live_quiz(url: str | None = None, token: str | None = None):
     display(quiz.box)
     quiz.start()
     return quiz
+
+
+def _rich(text: str) -> str:
+    """Escaped text with the bank's ``**bold**`` as bold."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
 
 
 def _note(text: str, color: str) -> str:
@@ -100,10 +106,10 @@ class LiveQuiz:
                 self.buttons.options = []
                 self.status.value = _note("Belum ada soal yang dibuka pengampu. Soal akan muncul di sini.", _MUTED)
                 return
-            options = "".join(f"<li><b>{html.escape(k)}.</b> {html.escape(v)}</li>"
+            options = "".join(f"<li><b>{html.escape(k)}.</b> {_rich(v)}</li>"
                               for k, v in run["options"].items())
             label = f"Soal {run['item_id']}" if run["kind"] == "bank" else f"Jajak pendapat {run['seq']}"
-            self.question.value = (f"<p><b>{html.escape(label)}</b></p><p>{html.escape(run['stem'])}</p>"
+            self.question.value = (f"<p><b>{html.escape(label)}</b></p><p>{_rich(run['stem'])}</p>"
                                    f"<ul style='list-style:none;padding-left:.5em'>{options}</ul>")
             self.buttons.options = [(k, k) for k in run["options"]]
             self.buttons.value = run.get("my_choice")
