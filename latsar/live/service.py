@@ -135,25 +135,32 @@ def make_token_file(path: Path, instructors: list[str], participants: list[str])
 
 
 class Live:
-    """Shared state of the app: the store, the bank, and a signal for long polls."""
+    """Shared state of the app: the store, the bank, and two signals for long polls.
+
+    An answer wakes only the instructor's views; opening, closing or revealing an
+    item wakes everyone.  With 200 participants each holding a long poll, waking
+    all of them on every answer would cost 200 × 200 needless reads.
+    """
 
     def __init__(self, course, store: LiveStore, authority):
         self.course = course
         self.store = store
         self.authority = authority
-        self._changed: asyncio.Future | None = None
+        self._signals: dict[str, asyncio.Future | None] = {"answers": None, "state": None}
 
-    def notify(self) -> None:
-        """Wake every long poll (each then re-reads the store)."""
-        old, self._changed = self._changed, None
-        if old is not None and not old.done():
-            old.set_result(None)
+    def notify(self, *, state: bool = True) -> None:
+        """Wake the long polls waiting for this kind of change (each then re-reads the store)."""
+        for kind in ("answers", "state") if state else ("answers",):
+            old, self._signals[kind] = self._signals[kind], None
+            if old is not None and not old.done():
+                old.set_result(None)
 
-    async def wait(self, timeout: float) -> None:
-        if self._changed is None:
-            self._changed = asyncio.get_running_loop().create_future()
+    async def wait(self, timeout: float, kind: str = "answers") -> None:
+        """Wait for a change of ``kind`` ("answers" also fires on state changes) or ``timeout``."""
+        if self._signals[kind] is None:
+            self._signals[kind] = asyncio.get_running_loop().create_future()
         try:
-            await asyncio.wait_for(asyncio.shield(self._changed), timeout)
+            await asyncio.wait_for(asyncio.shield(self._signals[kind]), timeout)
         except asyncio.TimeoutError:
             pass
 
@@ -245,7 +252,7 @@ class CurrentHandler(Handler):
             if state != since or left <= 0:
                 view["state_token"] = state
                 return self.reply(view)
-            await self.live.wait(left)
+            await self.live.wait(left, "state")
 
 
 class AnswerHandler(Handler):
@@ -260,7 +267,7 @@ class AnswerHandler(Handler):
             raise LiveError("run_id wajib diisi (nomor soal yang dibuka).") from None
         choice = str(data.get("choice", "")).strip().lower()
         self.live.store.answer(run_id, who, choice)
-        self.live.notify()
+        self.live.notify(state=False)
         self.reply({"received": True, "run_id": run_id, "choice": choice,
                     "message": f"Jawaban {choice} diterima."})
 
