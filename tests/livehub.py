@@ -60,6 +60,13 @@ c.DummyAuthenticator.password = {password!r}
 c.Authenticator.allow_all = True
 c.JupyterHub.services = [{{"name": "test-admin", "api_token": {admin_token!r}}}]
 c.JupyterHub.load_roles = [{{"name": "admin", "services": ["test-admin"]}}]
+# participants' single-user servers (JupyterLab), run as this OS user with homes under the test folder
+c.JupyterHub.spawner_class = "simple"
+c.SimpleLocalProcessSpawner.home_dir_template = "{root}/home/{{username}}"
+c.Spawner.args = ["--allow-root"]
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 120
 configure_hub(c, {course!r}, port={service_port})
 """
 
@@ -111,6 +118,12 @@ class LiveHub:
                 pass
             time.sleep(0.3)
         raise RuntimeError(f"jupyterhub or {SERVICE_NAME} not ready in {timeout} s:\n{self.log_text()[-3000:]}")
+
+    def home(self, user: str) -> Path:
+        """The single-user server's folder of ``user`` (made before the server starts)."""
+        path = self.root / "home" / user
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     def log_text(self) -> str:
         return (self.root / "jupyterhub.log").read_text(errors="replace")

@@ -22,8 +22,8 @@ def participant_group(course_id: str = COURSE_ID) -> str:
     return f"nbgrader-{course_id}"
 
 
-def live_quiz(*args, **kwargs):
+def live_quiz(*args, **kwargs) -> None:
     """Shortcut for :func:`latsar.live.widgets.live_quiz` (imports ipywidgets lazily)."""
     from .widgets import live_quiz as show
 
-    return show(*args, **kwargs)
+    show(*args, **kwargs)

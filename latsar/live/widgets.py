@@ -23,13 +23,13 @@ WAIT = 25.0
 RETRY = 3.0
 
 
-def live_quiz(url: str | None = None, token: str | None = None):
+def live_quiz(url: str | None = None, token: str | None = None) -> None:
     """Display the widget (``url``/``token`` default to the kernel's environment, see :func:`~.client.from_env`)."""
     from IPython.display import display
 
     if autograding():
         print(AUTOGRADE_TEXT)
-        return None
+        return
     try:
         client = LiveClient(url, token) if url and token else LiveClient.from_env()
     except LiveUnavailable as exc:
@@ -37,11 +37,10 @@ def live_quiz(url: str | None = None, token: str | None = None):
 
         display(widgets.HTML(_note(f"Kuis langsung belum tersedia di sini: {exc} Minta pengampu memeriksanya; "
                                    "latihan lain di notebook ini tetap bisa dikerjakan.", _MUTED)))
-        return None
+        return
     quiz = LiveQuiz(client)
     display(quiz.box)
-    quiz.start()
-    return quiz
+    quiz.start()  # the thread keeps the quiz alive; returning None keeps the cell free of an Out[] line
 
 
 def _rich(text: str) -> str:

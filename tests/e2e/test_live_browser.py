@@ -106,3 +106,86 @@ def test_instructor_chart_updates_while_participants_click(live_hub, page):
             quiz.stop()
     saved = sorted((live_hub.course_root / "live_sessions").glob("*.csv"))
     assert saved and "peserta023" in saved[-1].read_text(encoding="utf-8")
+
+
+def run_first_cell(page, shows, attempts: int = 4) -> None:
+    """Run the notebook's first cell until ``shows`` is visible.
+
+    JupyterLab sometimes asks which kernel to use (although the notebook names
+    python3), sometimes after the kernel already shows idle: accept the proposed
+    kernel and run the cell again.
+    """
+    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status=idle]")
+    choose = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
+    for attempt in range(attempts):
+        expect(idle.or_(choose)).to_be_visible(timeout=120_000)
+        if choose.is_visible():
+            choose.click()
+            continue
+        page.locator(".jp-Cell").first.click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            expect(shows.or_(choose)).to_be_visible(timeout=30_000)
+        except AssertionError:
+            continue
+        if shows.is_visible():
+            return
+    shot(page, "lab_cell_did_not_run")
+    raise AssertionError(f"the live-quiz cell did not show its widget after {attempts} attempts")
+
+
+def _login(page, url: str, user: str) -> None:
+    page.goto(url)
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login_submit")
+
+
+def test_participant_clicks_in_jupyterlab_and_the_instructor_sees_it(live_hub, page):
+    """The whole path: the chapter's live-quiz cell in a participant's JupyterLab on the hub."""
+    import json
+
+    import nbformat
+
+    from ..conftest import REPO
+
+    user = "peserta030"
+    source = nbformat.read(REPO / "source" / "bab2_konsep_pelayanan_publik" / "bab2_konsep_pelayanan_publik.ipynb", 4)
+    cell = next(c for c in source.cells if "live_quiz" in c.source)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell.source)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    (live_hub.home(user) / "kuis.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+
+    teacher = LiveClient(live_hub.service_url, live_hub.instructor_token)
+    teacher.start_session("Kelas B — JupyterLab")
+    run = teacher.open_item("MP1-09")
+
+    browser = page.context.browser
+    instructor = browser.new_page(viewport={"width": 1100, "height": 900})
+    instructor.set_default_timeout(15_000)
+    _login(instructor, live_hub.public_service_url, "pengampu")
+    expect(instructor.locator("#label")).to_have_text("Soal MP1-09")
+    before = int(instructor.locator("#answered").inner_text())
+
+    _login(page, live_hub.url + "/hub/login", user)  # the hub spawns the participant's JupyterLab
+    page.wait_for_url("**/user/peserta030/lab**", timeout=120_000)
+    page.goto(f"{live_hub.url}/user/{user}/lab/tree/kuis.ipynb")
+    page.wait_for_selector(".jp-Notebook", timeout=120_000)
+    widget = page.locator(".widget-toggle-buttons")
+    run_first_cell(page, widget)
+    output = page.locator(".jp-OutputArea").first
+    expect(output).to_contain_text("MP1-09", timeout=30_000)
+    shot(page, "5_participant_lab")
+    widget.get_by_role("button", name="b", exact=True).click()
+    expect(output).to_contain_text("Jawaban b diterima", timeout=10_000)
+    expect(instructor.locator("#answered")).to_have_text(str(before + 1), timeout=2_000)
+    expect(instructor.locator(".bar[data-letter=b]")).to_have_attribute("data-count", "1")
+    shot(instructor, "6_instructor_after_lab_click")
+
+    instructor.click("#reveal")
+    key = teacher.counts(run["run_id"])["key"]
+    verdict = "Benar" if key == "b" else "Belum tepat"
+    expect(output).to_contain_text(verdict, timeout=30_000)
+    expect(output).not_to_contain_text("LiveQuiz")  # no stray Out[] line under the widget
+    shot(page, "7_participant_revealed")
+    assert {r["participant_id"]: r["choice"] for r in teacher.answers(run["run_id"])["answers"]} == {user: "b"}
