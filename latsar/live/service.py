@@ -359,7 +359,10 @@ class CountsHandler(Handler):
 
     async def get(self, run_id):
         self.need(instructor=True)
-        after = int(self.get_argument("after", "-1"))
+        try:
+            after = int(self.get_argument("after", "-1"))
+        except ValueError:
+            raise LiveError("after harus berupa nomor versi.") from None
         deadline = time.monotonic() + self.timeout()
         while True:
             counts = self.live.store.counts(int(run_id))
