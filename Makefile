@@ -1,12 +1,14 @@
 # Two commands on a fresh machine (see README):
 #   make demo   — install pinned dependencies into .venv and run `latsar demo`
 #   make test   — install pinned dependencies (+ test tools) and run the test suite
-PYTHON ?= python3.11
+# Debian's /usr/bin/python3.11 when present: unlike a pyenv build under /root, every OS
+# user can run it — the hub's participant accounts and the grading sandbox's user.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) python3.11)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test install system hub clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Butuh $(PYTHON) (Python 3.11)"; exit 1; }
@@ -14,16 +16,29 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	npm install --prefix .npm --no-audit --no-fund --silent configurable-http-proxy@5.3.0
 	touch $(STAMP)
 
-install: $(STAMP)
+# JupyterHub's proxy, pinned in package-lock.json.
+PROXY := node_modules/.bin/configurable-http-proxy
+$(PROXY): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(PROXY)
+
+install: $(STAMP) $(PROXY)
+
+# Debian packages for the browser and PostgreSQL tests (installed when run as root).
+system:
+	bash scripts/system-deps.sh
 
 demo: $(STAMP)
 	$(BIN)/latsar demo --course .
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 tests
+# Try the course on a local JupyterHub (see README, "JupyterHub").
+hub: $(STAMP) $(PROXY)
+	$(BIN)/latsar hub --course .
+
+test: system $(STAMP) $(PROXY)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
 
 clean:
 	rm -rf submitted autograded/* feedback gradebook.db release/* export

@@ -161,6 +161,7 @@ def run(
     cell_timeout: int = 30,
     notebook_timeout: int = 600,
     db_url: str | None = None,
+    sandbox: dict | None = None,
     on_plan: Callable[[int, int], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
 ) -> BatchResult:
@@ -181,7 +182,7 @@ def run(
         # Stock nbgrader creates the gradebook schema on first use; do it once here,
         # not in N workers at the same time.
         _ensure_gradebook(course, db_url)
-        init = (str(course.root), sqlite_waits(db_url), cell_timeout, notebook_timeout)
+        init = (str(course.root), sqlite_waits(db_url), cell_timeout, notebook_timeout, sandbox)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=init_worker,
                                  initargs=init) as pool:
             futures = {pool.submit(grade, t.student, t.assignment): t for t in tasks}

@@ -91,8 +91,14 @@ def import_answers_cmd(course_dir: str, sheet: str) -> None:
               help="Batas waktu satu sel (detik).")
 @click.option("--notebook-timeout", default=600, show_default=True, type=click.IntRange(min=0),
               help="Batas waktu satu notebook (detik, 0 = tanpa batas).")
+@click.option("--no-sandbox", is_flag=True, help="Jalankan kernel tanpa sandbox (hanya untuk notebook tepercaya).")
+@click.option("--cpu-seconds", type=click.IntRange(min=1), default=None,
+              help="Batas waktu CPU satu kernel (bawaan: c.Sandbox.cpu_seconds, 60).")
+@click.option("--memory-mb", type=click.IntRange(min=256), default=None,
+              help="Batas memori satu kernel dalam MiB (bawaan: c.Sandbox.memory_mb, 2048).")
 def autograde_cmd(course_dir: str, assignments: tuple[str, ...], workers: int | None, force: bool,
-                  cell_timeout: int, notebook_timeout: int) -> None:
+                  cell_timeout: int, notebook_timeout: int, no_sandbox: bool = False,
+                  cpu_seconds: int | None = None, memory_mb: int | None = None) -> None:
     """Nilai semua kiriman dengan nbgrader autograde, paralel."""
     from .demo import grade_with_progress
 
@@ -102,9 +108,20 @@ def autograde_cmd(course_dir: str, assignments: tuple[str, ...], workers: int | 
         raise click.ClickException(f"tugas tidak dikenal: {', '.join(unknown)} "
                                    f"(yang ada: {', '.join(course.assignments)})")
     batch = grade_with_progress(course, console, list(assignments) or None, workers=workers, force=force,
-                                cell_timeout=cell_timeout, notebook_timeout=notebook_timeout)
+                                cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
+                                sandbox=_sandbox_flags(no_sandbox, cpu_seconds, memory_mb))
     if batch.failed:
         sys.exit(1)
+
+
+def _sandbox_flags(no_sandbox: bool, cpu_seconds: int | None, memory_mb: int | None) -> dict | None:
+    """Command-line overrides of ``c.Sandbox.*`` (see latsar/sandbox.py)."""
+    flags = {"enabled": False} if no_sandbox else {}
+    if cpu_seconds:
+        flags["cpu_seconds"] = cpu_seconds
+    if memory_mb:
+        flags["memory_mb"] = memory_mb
+    return flags or None
 
 
 @main.command("export")
@@ -159,16 +176,18 @@ def simulate(course_dir: str, count: int, seed: int, out: str, roster_out: str |
 def report_cmd(course_dir: str, out_dir: str, roster_file: str | None) -> None:
     """Laporan kohort: CSV, Excel dan HTML (ketuntasan, bacaan ulang, analisis soal)."""
     from . import scores
+    from .live.store import read_tables
     from .report.write import read_roster, write_report
 
     course = _course(course_dir)
     roster = read_roster(roster_file) if roster_file else None
-    from .live.store import read_tables
-
+    review = scores.review(course)
     live = read_tables(course.live_sessions)  # saved live-quiz sessions, if any
-    files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster,
+    files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster, review=review,
                          live=live if len(live) else None)
     _print_report(files, out_dir)
+    for row in review.itertuples(index=False):
+        console.print(f"[yellow]perlu diperiksa[/] {row.peserta_id}/{row.assignment}: {row.alasan}")
 
 
 def _print_report(files, out_dir) -> None:
@@ -226,6 +245,72 @@ def live_cmd(course_dir: str, port: int, address: str, token_file: str | None, r
         asyncio.run(serve(course, authority, port=port, address=address))
     except KeyboardInterrupt:
         pass
+
+
+@main.command()
+@course_option
+@click.option("--instructor", "instructors", multiple=True, default=("pengampu",), show_default=True,
+              help="Akun pengampu (boleh diulang).")
+@click.option("--participants", "count", default=3, show_default=True, type=click.IntRange(min=0),
+              help="Jumlah akun peserta peserta01, peserta02, …")
+@click.option("--participant", "named", multiple=True, help="Nama akun peserta (boleh diulang; menggantikan --participants).")
+@click.option("--port", default=8000, show_default=True, help="Port hub di 127.0.0.1.")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False),
+              help="Folder status hub dan exchange (bawaan: /srv/latsar-hub sebagai root, "
+                   "~/.local/share/latsar-hub selain itu).")
+@click.option("--system-users/--single-user", default=None,
+              help="Akun sistem sungguhan (bawaan sebagai root) atau satu akun OS untuk semua.")
+@click.option("--no-release", is_flag=True, help="Jangan rilis tugas ke exchange saat mulai.")
+def hub(course_dir: str, instructors: tuple[str, ...], count: int, named: tuple[str, ...], port: int,
+        state_dir: str | None, system_users: bool | None, no_release: bool) -> None:
+    """Jalankan JupyterHub lokal untuk mencoba kursus (pengampu dan peserta)."""
+    import signal
+    from pathlib import Path
+
+    from . import hub as hubmod
+
+    course = _course(course_dir)
+    participants = list(named) or [f"peserta{i:02d}" for i in range(1, count + 1)]
+    plan = hubmod.make_plan(course, list(instructors), participants, port,
+                            Path(state_dir) if state_dir else None, system_users)
+    hubmod.check_port_free(plan.port)
+    logins = hubmod.prepare(plan)
+    if not no_release:
+        with console.status("Merilis tugas ke exchange…"):
+            released = hubmod.publish(course, plan.exchange)
+        console.print(f"dirilis ke exchange: {', '.join(released)}")
+    with console.status("Menyalakan JupyterHub…"):
+        proc = hubmod.start(plan)
+    _print_hub(plan, logins)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops the hub as cleanly as Ctrl-C
+    signal.signal(signal.SIGHUP, signal.default_int_handler)
+    try:
+        proc.wait()
+        console.print(f"[red]JupyterHub berhenti (kode {proc.returncode}); lihat {plan.state / 'jupyterhub.log'}[/]")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        console.print("Menghentikan JupyterHub…")
+    finally:
+        hubmod.stop(proc)
+    console.print("JupyterHub berhenti.")
+
+
+def _print_hub(plan, logins: dict[str, str]) -> None:
+    from rich.table import Table
+
+    from .hub import GRADER_SERVICE
+
+    table = Table(title="Akun untuk masuk")
+    for col in ("peran", "nama pengguna", "kata sandi"):
+        table.add_column(col)
+    for user, password in logins.items():
+        table.add_row("pengampu" if user in plan.instructors else "peserta", user, password)
+    console.print(table)
+    console.print(f"Hub: {plan.url}/hub/login")
+    console.print(f"Formgrader (pengampu): {plan.url}/services/{GRADER_SERVICE}/formgrader")
+    console.print(f"Kuis langsung (pengampu): {plan.url}/services/latsar-live/")
+    mode = "akun sistem" if plan.system_users else "satu akun OS untuk semua (mode coba-coba)"
+    console.print(f"Mode: {mode}. Log: {plan.state / 'jupyterhub.log'}. Tekan Ctrl-C untuk berhenti.")
 
 
 @main.command()

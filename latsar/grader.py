@@ -40,34 +40,203 @@ class Outcome:
     attempts: int = 1
 
 
+#: What a submission folder may hold besides the files of the release.
+EXPECTED_FILES = {".jawaban.json", "timestamp.txt"}
+
+
+def validate_submission(course: Course, student: str, assignment: str, max_bytes: int) -> str | None:
+    """Why the submitted notebook cannot be graded at all (None when it can be handed to nbgrader).
+
+    Checked before nbgrader reads the file, so a huge, empty, undecodable or
+    foreign notebook fails with a reason an instructor can act on, at once."""
+    import json
+
+    name = f"{assignment}.ipynb"
+    path = course.submission_dir(student, assignment) / name
+    if not path.is_file():
+        return f"notebook {name} tidak ada di kiriman"
+    size = path.stat().st_size
+    if size == 0:
+        return f"notebook {name} kosong (0 byte)"
+    if max_bytes and size > max_bytes:
+        return (f"notebook {name} terlalu besar ({size / 2**20:.1f} MB; batas {max_bytes / 2**20:.0f} MB): "
+                "minta peserta mengirim ulang notebook tanpa keluaran besar")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"notebook {name} bukan teks UTF-8 (byte tidak sah pada posisi {exc.start})"
+    try:
+        nb = json.loads(text)
+    except ValueError as exc:
+        where = f" (baris {exc.lineno}, kolom {exc.colno})" if hasattr(exc, "lineno") else ""
+        return f"notebook rusak: {name} bukan JSON yang sah{where}"
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        version = nb.get("nbformat") if isinstance(nb, dict) else None
+        if version is not None and version != 4:
+            return f"format notebook versi {version} tidak didukung: buka dan simpan ulang di JupyterLab (nbformat 4)"
+        return f"notebook rusak: {name} tidak berisi daftar sel"
+    if nb.get("nbformat") != 4:
+        return (f"format notebook versi {nb.get('nbformat')} tidak didukung: "
+                "buka dan simpan ulang di JupyterLab (nbformat 4)")
+    foreign = _foreign_items(course, assignment, nb)
+    if foreign:
+        owner, items = sorted(foreign.items())[0]
+        return f"notebook ini milik tugas {owner}, bukan {assignment} (berisi soal {', '.join(sorted(items)[:3])}, …)"
+    return None
+
+
+def _foreign_items(course: Course, assignment: str, nb: dict) -> dict[str, list[str]]:
+    """Items of other assignments in a notebook that has none of its own: a wrong notebook."""
+    bank = course.item_bank
+    known = {item.id: item.assignment for item in bank}
+    found = {g for g in _grade_ids(nb) if g in known}
+    if not found or any(known[g] == assignment for g in found):
+        return {}
+    owners: dict[str, list[str]] = {}
+    for g in found:
+        owners.setdefault(known[g], []).append(g)
+    return owners
+
+
+def _meta(cell) -> dict:
+    meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+    nbg = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+    return nbg if isinstance(nbg, dict) else {}
+
+
+def _grade_ids(nb: dict) -> list[str]:
+    return [_meta(c)["grade_id"] for c in nb.get("cells", []) if isinstance(_meta(c).get("grade_id"), str)]
+
+
+def _source(cell) -> str:
+    source = cell.get("source", "") if isinstance(cell, dict) else ""
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
 def inspect_submission(course: Course, student: str, assignment: str) -> list[str]:
-    """What a participant changed that grading repairs but an instructor should know about."""
+    """What a participant changed that grading repairs but an instructor should know about.
+
+    Compared with the release the participant fetched: graded cells deleted,
+    edited, duplicated, re-typed or re-pointed (``points``, ``grade_id``,
+    ``locked``), code added, files added.  nbgrader's ``DeduplicateIds`` and
+    ``OverwriteCells`` (with ``add_missing_cells``) put the graded cells back
+    from the gradebook, :class:`RepairGradeIds` drops unknown ids, and
+    :func:`reconcile` makes each item's score what the clicks earn."""
     import json
 
     released = course.release_notebook(assignment)
-    submitted = course.submission_dir(student, assignment) / released.name
+    folder = course.submission_dir(student, assignment)
+    submitted = folder / released.name
     if not submitted.exists():
         return [f"notebook {released.name} tidak ada di kiriman"]
     try:
         theirs = json.loads(submitted.read_text(encoding="utf-8"))
         ours = json.loads(released.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return []  # unreadable: nbgrader itself will fail it with a reason
-    def locked(nb):
-        cells = {}
-        for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
-            meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
-            if meta.get("grade_id") and (meta.get("locked") or (meta.get("grade") and not meta.get("solution"))):
-                cells[meta["grade_id"]] = "".join(cell.get("source", ""))
-        return cells
-    mine, given = locked(theirs), locked(ours)
+        return []  # unreadable: validate_submission fails it with a reason
+    if not isinstance(theirs, dict) or not isinstance(theirs.get("cells"), list):
+        return []
+    given = {_meta(c)["grade_id"]: c for c in ours["cells"] if _meta(c).get("grade_id")}
+    mine: dict[str, list] = {}
+    for cell in theirs["cells"]:
+        grade_id = _meta(cell).get("grade_id")
+        if isinstance(grade_id, str):
+            mine.setdefault(grade_id, []).append(cell)
     notes = []
-    deleted = sorted(set(given) - set(mine))
+    by_cell_id = {c.get("id"): c for c in theirs["cells"] if isinstance(c, dict) and c.get("id")}
+    deleted, edited, renamed = [], [], []
+    for grade_id, cell in given.items():
+        if grade_id in mine:
+            continue
+        twin = by_cell_id.get(cell.get("id"))
+        if twin is not None and _meta(twin).get("grade_id"):
+            renamed.append(f"{grade_id} → {_meta(twin)['grade_id']!r}")
+        elif twin is not None:
+            notes.append(f"metadata nbgrader sel {grade_id} dihapus peserta (sel dipulihkan)")
+        else:
+            deleted.append(grade_id)
     if deleted:
-        notes.append(f"sel terkunci dihapus peserta (dipulihkan): {', '.join(deleted)}")
-    edited = sorted(k for k in set(given) & set(mine) if given[k] != mine[k])
+        notes.append(f"sel terkunci dihapus peserta (dipulihkan): {', '.join(sorted(deleted))}")
+    if renamed:
+        notes.append(f"grade_id sel diubah peserta (dipulihkan): {', '.join(sorted(renamed))}")
+    unknown = sorted(set(mine) - set(given))
+    if unknown:
+        notes.append(f"grade_id tak dikenal di kiriman (diabaikan): {', '.join(unknown)[:120]}")
+    for grade_id, cells in sorted(mine.items()):
+        if grade_id not in given:
+            continue
+        if len(cells) > 1:
+            notes.append(f"sel {grade_id} digandakan ({len(cells)} kali); hanya satu yang dinilai")
+        original, cell = _meta(given[grade_id]), _meta(cells[0])
+        if _source(cells[0]) != _source(given[grade_id]) and original.get("locked"):
+            edited.append(grade_id)
+        for field in ("points", "locked", "grade", "solution"):
+            if cell.get(field) != original.get(field):
+                notes.append(f"metadata '{field}' sel {grade_id} diubah ({original.get(field)!r} → "
+                             f"{cell.get(field)!r}); dipulihkan dari gradebook")
     if edited:
-        notes.append(f"sel terkunci diubah peserta (dipulihkan): {', '.join(edited)}")
+        notes.append(f"sel terkunci diubah peserta (dipulihkan): {', '.join(sorted(edited))}")
+    released_code = {_source(c) for c in ours["cells"] if c.get("cell_type") == "code"}
+    extra = [c for c in theirs["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"
+             and not _meta(c).get("grade_id") and _source(c) not in released_code]
+    if extra:
+        notes.append(f"{len(extra)} sel kode tambahan atau diubah di luar sel nilai (dijalankan di sandbox)")
+    allowed = EXPECTED_FILES | {str(p.relative_to(released.parent)) for p in released.parent.rglob("*") if p.is_file()}
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
+                   if p.is_file() and ".ipynb_checkpoints" not in p.parts)
+    stray = [f for f in files if f not in allowed]
+    if stray:
+        notes.append(f"berkas tambahan di kiriman: {', '.join(stray)[:160]}")
+    return notes
+
+
+def reconcile(course: Course, db_url: str, student: str, assignment: str) -> list[str]:
+    """Make each item's grade what the clicks in the *submitted* ``.jawaban.json`` earn.
+
+    A participant's code runs before the hidden tests and could patch
+    ``check`` (or kill the kernel, or shadow ``latsar``); the answer file as
+    submitted and the key nbgrader pinned into the gradebook decide.  A
+    difference is corrected through nbgrader's own gradebook API and reported.
+    The autograded copy of the answer file, read by reports, is put back to
+    the submitted one if the kernel changed it."""
+    import shutil
+
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .answers import ANSWER_FILE, AnswerStore
+
+    notes = []
+    submitted = course.submission_dir(student, assignment) / ANSWER_FILE
+    graded = course.autograded_dir(student, assignment) / ANSWER_FILE
+    if submitted.exists() and (not graded.exists() or graded.read_bytes() != submitted.read_bytes()):
+        shutil.copyfile(submitted, graded)
+        notes.append(f"{ANSWER_FILE} diubah saat penilaian; dipulihkan dari kiriman")
+    answers = AnswerStore(submitted.parent).load()
+    bank = {item.id: item for item in course.item_bank.for_assignment(assignment)}
+    corrected = []
+    with Gradebook(db_url) as gb:
+        try:
+            notebook = gb.find_submission_notebook(assignment, assignment, student)
+        except MissingEntry:
+            return notes
+        for grade in notebook.grades:
+            item = bank.get(grade.name)
+            if item is None or grade.manual_score is not None:
+                continue
+            source = gb.find_source_cell(grade.name, assignment, assignment).source
+            pinned = re.search(r'check\("[^"]+", key="([a-d])"\)', source)
+            key = pinned.group(1) if pinned else item.key
+            earned = float(grade.max_score) if answers.get(item.id) == key else 0.0
+            if grade.auto_score is None or float(grade.auto_score) != earned or grade.needs_manual_grade:
+                was = "tanpa nilai" if grade.auto_score is None else f"{float(grade.auto_score):g}"
+                corrected.append(f"{item.id} ({was} → {earned:g})")
+                grade.auto_score = earned
+                grade.needs_manual_grade = False
+        if corrected:
+            gb.db.commit()
+    if corrected:
+        notes.append("skor dari kernel tidak sesuai klik, dikoreksi ke skor klik: " + ", ".join(corrected))
     return notes
 
 
@@ -77,18 +246,25 @@ def autograde_config(cell_timeout: int, notebook_timeout: int) -> Config:
     from nbgrader.preprocessors import Execute
 
     from .kernels import ForkingExecute
+    from .preprocessors import RepairGradeIds
 
     config = Config()
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     config.Autograde.autograde_preprocessors = [ForkingExecute if p is Execute else p for p in default]
+    sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
+    config.Autograde.sanitize_preprocessors = [RepairGradeIds, *sanitize]
     config.Execute.timeout = cell_timeout
     config.ForkingExecute.timeout = cell_timeout
     config.ForkingExecute.notebook_timeout = notebook_timeout
     return config
 
 
-def init_worker(course_root: str, db_url: str, cell_timeout: int, notebook_timeout: int) -> None:
-    """Process initializer: ignore Ctrl-C (the parent handles it) and build the API once."""
+def init_worker(course_root: str, db_url: str, cell_timeout: int, notebook_timeout: int,
+                sandbox: dict | None = None) -> None:
+    """Process initializer: ignore Ctrl-C (the parent handles it) and build the API once.
+
+    ``sandbox`` overrides ``c.Sandbox.*`` of the course config (``latsar autograde`` flags).
+    The kernels' sandbox also hides the gradebook file and the exchange."""
     global _api
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
@@ -97,33 +273,90 @@ def init_worker(course_root: str, db_url: str, cell_timeout: int, notebook_timeo
     from sqlalchemy.exc import SAWarning
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own ORM noise
-    from .nbgrader_app import api
+    from .nbgrader_app import api, load_config
+    from .sandbox import Sandbox
 
+    course = Course.at(course_root)
     config = autograde_config(cell_timeout, notebook_timeout)
     config.CourseDirectory.db_url = db_url
-    _api = api(Course.at(course_root), config)
-    _settings.update(course_root=course_root)
+    base = load_config(course, config)
+    for name, value in (sandbox or {}).items():
+        setattr(config.Sandbox, name, value)
+    hidden = list(Sandbox(config=base).hidden_paths) + [str(course.root)]
+    if db_url.startswith("sqlite:///"):
+        hidden.append(db_url[len("sqlite:///"):].split("?")[0])
+    exchange = base.Exchange.get("root") if "Exchange" in base else None
+    hidden.append(str(exchange or "/srv/nbgrader/exchange"))
+    config.Sandbox.hidden_paths = hidden
+    _api = api(course, config)
+    _settings.update(course_root=course_root, db_url=db_url, sandbox=Sandbox(config=_api.config))
 
 
 def grade(student: str, assignment: str, retries: int = 2) -> Outcome:
-    """Autograde one submission with nbgrader; retry infrastructure faults."""
+    """Autograde one submission with nbgrader; retry infrastructure faults.
+
+    Before: a file nbgrader cannot grade fails with a reason; tampering is
+    noted.  After: every item gets what the clicks earn (:func:`reconcile`)."""
+    from . import kernels
+
     start = time.perf_counter()
     reason = ""
-    notes = inspect_submission(Course.at(_settings["course_root"]), student, assignment)
+    course = Course.at(_settings["course_root"])
+    box = _settings.get("sandbox")
+    problem = validate_submission(course, student, assignment, (box.max_notebook_mb << 20) if box else 0)
+    if problem:
+        return Outcome(student, assignment, "failed", time.perf_counter() - start, problem, 1)
+    notes = inspect_submission(course, student, assignment)
     for attempt in range(1, retries + 2):
+        kernels.kernel_exits.clear()
+        kernels.execution_notes.clear()
         try:
             result = _api.autograde(assignment, student, force=True, create=True)
         except Exception as exc:  # noqa: BLE001 — one submission never stops the batch
             result = {"success": False, "error": f"{type(exc).__name__}: {exc}", "log": ""}
         if result.get("success"):
+            notes += kernels.execution_notes
+            if _settings.get("db_url"):
+                notes += reconcile(course, _settings["db_url"], student, assignment)
+            _own(course.autograded_dir(student, assignment))
             status = "flagged" if notes else "graded"
             return Outcome(student, assignment, status, time.perf_counter() - start, "; ".join(notes), attempt)
         text = (result.get("error") or "") + "\n" + (result.get("log") or "")
-        reason = "; ".join(notes) if "No notebooks were matched" in text else failure_reason(text)
-        if not INFRA_PATTERNS.search(text):
+        death = kernel_death(text, kernels.kernel_exits, box)
+        reason = death or ("; ".join(notes) if "No notebooks were matched" in text else failure_reason(text))
+        if death or not INFRA_PATTERNS.search(text):
             break
         time.sleep(0.2 * attempt)
     return Outcome(student, assignment, "failed", time.perf_counter() - start, reason, attempt)
+
+
+def kernel_death(text: str, exits: list[dict], box) -> str | None:
+    """A kernel death the participant's code caused (not retried), from the sandbox's exit record."""
+    if not re.search(r"Kernel died|DeadKernelError", text) or not exits:
+        return None
+    last = exits[-1]
+    cpu_limit = box.cpu_seconds if box else 0
+    if last.get("signal") == signal.SIGXCPU or (
+            last.get("signal") == signal.SIGKILL and cpu_limit and (last.get("cpu") or 0) >= cpu_limit):
+        limit = f" ({box.cpu_seconds} detik)" if box else ""
+        return f"kernel dihentikan: melebihi batas waktu CPU{limit}"
+    if "code" in last:
+        return f"kode peserta menghentikan kernel (keluar dengan kode {last['code']}, mis. os._exit)"
+    if last.get("signal") in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL, signal.SIGFPE):
+        return f"kernel mogok karena kode peserta (sinyal {signal.Signals(last['signal']).name})"
+    return None  # killed from outside (SIGKILL) or a sandbox set-up error: retried
+
+
+def _own(folder) -> None:
+    """Files a sandboxed kernel left with its own uid (no overlayfs) go back to the grader."""
+    if os.geteuid() != 0 or not folder.exists():
+        return
+    for path in [folder, *folder.rglob("*")]:
+        try:
+            if path.lstat().st_uid != 0:
+                os.lchown(path, 0, 0)
+        except OSError:
+            pass
 
 
 def failure_reason(text: str) -> str:
@@ -132,6 +365,7 @@ def failure_reason(text: str) -> str:
         (r"NotJSONError|Notebook does not appear to be JSON|JSONDecodeError|Expecting value",
          "notebook rusak (bukan JSON yang sah)"),
         (r"NotebookTimeout", "melebihi batas waktu per notebook"),
+        (r"CellTimeoutError", "sebuah sel tidak berhenti dalam batas waktu sel, juga setelah diinterupsi"),
         (r"UnicodeDecodeError", "notebook bukan teks UTF-8"),
         (r"Unsupported nbformat version|nbformat.reader.NotJSONError|ValidationError",
          "format notebook tidak didukung"),

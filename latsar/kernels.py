@@ -17,11 +17,13 @@ workers never collide on TCP ports.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import json
 import os
 import random
 import signal
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,8 @@ import time
 from pathlib import Path
 
 from queue import Empty
+
+import nbformat
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
@@ -39,6 +43,13 @@ from nbgrader.preprocessors import Execute
 
 class ForkServerError(RuntimeError):
     pass
+
+
+#: Exit statuses of sandboxed kernels of this worker, newest last: the grader reads them
+#: to tell a participant's kill or a CPU-limit kill from an infrastructure fault.
+kernel_exits: list[dict] = []
+#: What the grader should report about the notebook being executed (output cut, …).
+execution_notes: list[str] = []
 
 
 class ForkServer:
@@ -60,8 +71,8 @@ class ForkServer:
         if ready.strip() != "ready":
             raise ForkServerError(f"fork server did not start: {ready!r}")
 
-    def spawn(self, argv: list[str], cwd: str, env: dict[str, str]) -> int:
-        request = json.dumps({"argv": argv, "cwd": cwd, "env": env})
+    def spawn(self, argv: list[str], cwd: str, env: dict[str, str], sandbox: dict | None = None) -> int:
+        request = json.dumps({"argv": argv, "cwd": cwd, "env": env, "sandbox": sandbox})
         try:
             self.proc.stdin.write(request + "\n")
             self.proc.stdin.flush()
@@ -191,6 +202,34 @@ class ForkingKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self.transport = "ipc"
         self.ip = os.path.join(_ipc_dir(), f"kernel-{os.getpid()}-{id(self)}")
+        self.sandbox: dict | None = None
+        self.kernel_dir: str | None = None
+
+    def enter_sandbox(self, spec: dict) -> None:
+        """Confine the kernel this manager starts (see :mod:`latsar.sandbox`).
+
+        Its sockets and connection file live in a folder of its own (``io/``),
+        the only one of the grader's the kernel can reach; the supervisor's
+        exit status is written beside it, out of the kernel's reach."""
+        self.kernel_dir = tempfile.mkdtemp(prefix="k-", dir=_ipc_dir())
+        io = os.path.join(self.kernel_dir, "io")
+        os.mkdir(io, 0o700)
+        self.ip = os.path.join(io, "s")
+        self.connection_file = os.path.join(io, "kernel.json")
+        self.sandbox = {**spec, "ipc": io, "status": self.kernel_dir}
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if self.kernel_dir and not restart:
+            from .sandbox import read_exit
+
+            status = read_exit(self.kernel_dir)
+            if status is not None:
+                kernel_exits.append(status)
+            shutil.rmtree(self.kernel_dir, ignore_errors=True)
+            self.kernel_dir = None
+
+    cleanup_resources = _async_cleanup_resources  # the async manager binds the coroutine itself
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
         provisioner = self.provisioner
@@ -198,7 +237,13 @@ class ForkingKernelManager(AsyncKernelManager):
         async def launch(cmd, **kwargs):
             env = kwargs.get("env") or dict(os.environ)
             cwd = str(kwargs.get("cwd") or os.getcwd())
-            pid = fork_server().spawn(list(cmd), cwd, env)
+            sandbox = None
+            if self.sandbox is not None:
+                from .sandbox import kernel_env
+
+                env = kernel_env(env)
+                sandbox = {**self.sandbox, "workdir": os.path.realpath(cwd)}
+            pid = fork_server().spawn(list(cmd), cwd, env, sandbox)
             provisioner.process = ForkedProcess(pid)
             provisioner.pid = pid
             provisioner.pgid = pid  # the child calls setsid()
@@ -292,8 +337,12 @@ class ForkingExecute(Execute):
     def __init__(self, *args, **kwargs):
         kwargs["kernel_manager_class"] = ForkingKernelManager
         super().__init__(*args, **kwargs)
+        from .sandbox import Sandbox
+
         self._from_pool = False
         self._deadline: float | None = None
+        self.sandbox = Sandbox(parent=self)
+        self._output_bytes = 0
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
@@ -320,10 +369,50 @@ class ForkingExecute(Execute):
     def create_kernel_manager(self):
         if not self.kernel_name:
             self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        self._output_bytes = 0
+        mode = self.sandbox.resolved_mode()
+        if mode != "off":
+            # A sandbox is built around the notebook's own folder, so no spare kernel:
+            # each kernel is forked for its notebook.
+            self._from_pool = False
+            self.km = super().create_kernel_manager()
+            self.km.enter_sandbox(self._sandbox_spec(mode))
+            return self.km
         spare = spare_pool().take(self.kernel_name)
         self._from_pool = spare is not None
         self.km = spare if spare is not None else super().create_kernel_manager()
         return self.km
+
+    def _sandbox_spec(self, mode: str) -> dict:
+        from .sandbox import plan
+
+        folder = os.path.realpath(self.resources.get("metadata", {}).get("path") or os.getcwd())
+        return {"mode": mode, "limits": self.sandbox.limits(self.notebook_timeout),
+                **plan(folder, list(self.sandbox.hidden_paths)),
+                "uid_base": self.sandbox.uid_base}
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output handling, with the notebook's total output capped.
+
+        Past ``Sandbox.max_output_bytes`` further output is dropped (the grader's
+        memory stays bounded), one line says so, and the cell is interrupted."""
+        limit = self.sandbox.max_output_bytes if self.sandbox.enabled else 0
+        if limit and msg["msg_type"] in ("stream", "display_data", "execute_result", "error",
+                                         "update_display_data"):
+            content = msg["content"]
+            size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values()) \
+                + sum(len(line) for line in content.get("traceback", []))
+            before, self._output_bytes = self._output_bytes, self._output_bytes + size
+            if self._output_bytes > limit:
+                if before <= limit:
+                    execution_notes.append(f"keluaran notebook melebihi batas {limit:,} byte; sisanya dibuang"
+                                           .replace(",", "."))
+                    outs.append(nbformat.v4.new_output(
+                        "stream", name="stdout", text=f"\n[keluaran dipotong: melebihi {limit} byte]\n"))
+                    if self.km is not None:
+                        asyncio.get_running_loop().create_task(self.km.interrupt_kernel())
+                return None
+        return super().output(outs, msg, display_id, cell_index)
 
     async def async_start_new_kernel_client(self):
         kc = await super().async_start_new_kernel_client()
@@ -333,7 +422,8 @@ class ForkingExecute(Execute):
                                                  store_history=False, timeout=30)
             if reply["content"]["status"] != "ok":
                 raise RuntimeError(f"kernel hand-over failed: {reply['content']}")
-        await spare_pool().refill(self.kernel_name, self._kernel_arguments())
+        if self.sandbox.resolved_mode() == "off":
+            await spare_pool().refill(self.kernel_name, self._kernel_arguments())
         self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout else None
         return kc
 
@@ -363,6 +453,10 @@ def _serve() -> None:
     for line in requests:
         try:
             request = json.loads(line)
+            if request.get("sandbox"):
+                replies.write(json.dumps(_spawn_sandboxed(request)) + "\n")
+                replies.flush()
+                continue
             pid = os.fork()
         except Exception as exc:  # noqa: BLE001 — report, keep serving
             replies.write(json.dumps({"error": repr(exc)}) + "\n")
@@ -374,6 +468,25 @@ def _serve() -> None:
         replies.flush()
 
 
+def _spawn_sandboxed(request: dict) -> dict:
+    """Fork a supervisor that builds the sandbox and forks the kernel inside it."""
+    from .sandbox import supervise
+
+    spec = request["sandbox"]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        spec["uid"] = spec["uid_base"] + os.getpid()
+        supervise(spec, write, lambda: _become_kernel(request))  # never returns
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        line = pipe.readline().strip()
+    if not line.isdigit():
+        return {"error": f"sandbox gagal dibuat: {line or 'supervisor berhenti'}"}
+    return {"pid": int(line)}
+
+
 def _become_kernel(request: dict) -> None:
     code = 1
     try:
@@ -382,6 +495,8 @@ def _become_kernel(request: dict) -> None:
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # away from the request/reply pipes
             os.dup2(devnull, fd)
+        if request.get("sandbox"):
+            os.closerange(3, 1 << 16)  # nothing of the server's reaches a sandboxed kernel
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])

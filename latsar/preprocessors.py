@@ -10,6 +10,9 @@ the instructor keeps using nbgrader's own commands and formgrader.
   removes it from the release.  Only the gradebook ever holds a key.
 - :class:`StripWidgetState` — widget state saved in a source notebook would
   otherwise pass into the release.
+- :class:`RepairGradeIds` — at autograde, before nbgrader's sanitizing: a
+  graded cell with an id the gradebook does not know becomes a plain cell, so
+  nbgrader puts the real one back instead of failing the submission.
 - :class:`ItemFeedback` — at ``generate_feedback``: replaces each item's test
   cell (whose source and traceback carry the key) by a verdict in Indonesian,
   the participant's own choice and the module section to re-read; the key only
@@ -153,3 +156,32 @@ def _fmt(value) -> str:
         return "–"
     value = float(value)
     return str(int(value)) if value.is_integer() else f"{value:.2f}"
+
+
+class RepairGradeIds(NbGraderPreprocessor):
+    """Sanitize step before nbgrader's own: a graded cell whose ``grade_id`` the gradebook
+    does not know, or a second cell with the same id, becomes a plain cell.
+
+    Stock ``OverwriteCells`` deletes only the id, and the cell, still marked as
+    graded, then fails ``CheckCellMetadata`` — the whole submission with it.
+    Without the marks the real cell is simply missing and ``add_missing_cells``
+    puts it back from the gradebook."""
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook, MissingEntry
+
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            try:
+                known = {c.name for c in gb.find_notebook(info["notebook"], info["assignment"]).source_cells}
+            except MissingEntry:
+                return nb, resources
+        seen = set()
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if "nbgrader" in cell.metadata and (grade_id not in known or grade_id in seen):
+                # unknown, or a second copy: stock DeduplicateIds would leave the marks without
+                # an id, and OverwriteCells.add_missing_task_cells then fails on them (KeyError)
+                del cell.metadata["nbgrader"]
+            seen.add(grade_id)
+        return nb, resources

@@ -95,3 +95,21 @@ def mastery(course: Course, table: pd.DataFrame | None = None) -> pd.DataFrame:
     out["persen"] = (100 * out["benar"] / out["maks"]).round(1)
     out["tuntas"] = out["benar"] / out["maks"] >= MASTERY_THRESHOLD
     return out[["peserta_id", "materi_pokok", "benar", "maks", "persen", "tuntas"]]
+
+
+def review(course: Course) -> pd.DataFrame:
+    """Submissions graded but flagged *perlu diperiksa* by ``latsar autograde``, with the reason.
+
+    Read from the record each graded submission keeps beside its autograded copy."""
+    import json
+
+    rows = []
+    if course.autograded.is_dir():
+        for record in sorted(course.autograded.glob("*/*/.latsar-dinilai.json")):
+            try:
+                data = json.loads(record.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if data.get("status") == "flagged":
+                rows.append((record.parent.parent.name, record.parent.name, data.get("reason", "")))
+    return pd.DataFrame(rows, columns=["peserta_id", "assignment", "alasan"])

@@ -116,3 +116,51 @@ def live_hub(tmp_path_factory):
         yield hub
     finally:
         hub.stop()
+
+
+# --- hostile and tampered submissions (tests/test_hostile.py, test_tampering.py, test_sandbox.py) ---
+
+
+def submitted_notebook(course: Course, student: str, assignment: str) -> Path:
+    return course.submission_dir(student, assignment) / f"{assignment}.ipynb"
+
+
+def edit_submission(course: Course, student: str, assignment: str, edit) -> None:
+    """Change `student`'s submitted notebook with `edit(nb)` (an nbformat v4 notebook)."""
+    import nbformat
+
+    path = submitted_notebook(course, student, assignment)
+    nb = nbformat.read(path, as_version=4)
+    edit(nb)
+    nbformat.write(nb, path)
+
+
+def add_code(course: Course, student: str, assignment: str, source: str, at: int = 3) -> None:
+    """Insert a code cell the participant wrote into their submission."""
+    import nbformat
+
+    edit_submission(course, student, assignment, lambda nb: nb.cells.insert(at, nbformat.v4.new_code_cell(source)))
+
+
+def click_scores(course: Course, student: str, assignment: str) -> dict[str, float]:
+    """What `student`'s clicks (the submitted .jawaban.json) earn per item: the true score."""
+    import json
+
+    answers = json.loads((course.submission_dir(student, assignment) / ".jawaban.json").read_text())["answers"]
+    return {i.id: float(i.points) if answers.get(i.id) == i.key else 0.0 for i in course.item_bank.for_assignment(assignment)}
+
+
+def tree_hashes(*roots: Path, skip=lambda path: False) -> dict[str, str]:
+    """sha256 of every file (and the set of folders) under `roots`: a snapshot to compare."""
+    import hashlib
+
+    found = {}
+    for root in roots:
+        for path in sorted(Path(root).rglob("*")):
+            if skip(path):
+                continue
+            if path.is_symlink() or not path.is_file():
+                found[str(path)] = "dir" if path.is_dir() else "other"
+            else:
+                found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -35,12 +34,9 @@ def free_port() -> int:
 
 
 def proxy_command() -> str:
-    local = REPO / ".npm" / "node_modules" / ".bin" / "configurable-http-proxy"
-    found = str(local) if local.exists() else shutil.which("configurable-http-proxy")
-    if not found:
-        raise RuntimeError("configurable-http-proxy not installed: run `make install` "
-                           "(npm install --prefix .npm configurable-http-proxy@5.3.0)")
-    return found
+    from latsar.hub import proxy_command as course_proxy  # this repo's `npm ci`, else PATH
+
+    return course_proxy()
 
 
 CONFIG = """\

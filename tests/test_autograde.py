@@ -102,7 +102,8 @@ def test_faults_end_with_a_reason_and_nobody_else_changes(cohort, tmp_path):
     assert by[(s_missing, BAB2)].status == "failed" and "tidak ada di kiriman" in by[(s_missing, BAB2)].reason
     assert by[(s_del, BAB2)].status == "flagged" and "MP1-02" in by[(s_del, BAB2)].reason
     assert by[(s_edit, BAB2)].status == "flagged" and "MP1-03" in by[(s_edit, BAB2)].reason
-    assert by[(s_exc, BAB2)].status == "graded" and by[(s_loop, BAB2)].status == "graded"
+    for student in (s_exc, s_loop):  # graded on the clicks; the added code is worth a look
+        assert by[(student, BAB2)].status == "flagged" and "sel kode tambahan" in by[(student, BAB2)].reason
     # everyone's score is what their clicks earn — also the tampering ones
     ours = grades(course)
     bank = course.item_bank

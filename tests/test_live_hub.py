@@ -20,6 +20,10 @@ import pytest
 
 from latsar.live.client import AsyncLiveClient, LiveClient, LiveRefused, LiveUnavailable
 
+# One hub (the session fixture live_hub) per xdist worker: keep its users on one worker
+# (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("live-hub")
+
 
 def instructor(hub) -> LiveClient:
     return LiveClient(hub.service_url, hub.instructor_token)

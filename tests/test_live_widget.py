@@ -5,12 +5,17 @@ from __future__ import annotations
 import time
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from latsar.live.client import LiveClient
 from latsar.live.widgets import AUTOGRADE_TEXT, LiveQuiz
 
 from .conftest import REPO
+
+# One hub (the session fixture live_hub) per xdist worker: keep its users on one worker
+# (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("live-hub")
 
 
 def wait_for(condition, timeout: float = 10.0):

@@ -100,6 +100,8 @@ PLOT_FILES = {
 # Indonesian headers of the workbook and the HTML tables.
 LABELS = {
     "peserta_id": "NIP/ID peserta",
+    "assignment": "Tugas",
+    "alasan": "Alasan (perlu diperiksa)",
     "nama": "Nama",
     "kelas": "Kelas",
     "instansi": "Instansi",
@@ -187,6 +189,7 @@ class ReportTables:
     mismatch_table: pd.DataFrame | None  # peserta_id, [nama, kelas, instansi,] status
     n_peserta: int  # participants with at least one response row
     n_roster: int | None
+    review: pd.DataFrame | None = None  # peserta_id, assignment, alasan: graded, but worth a look
 
 
 @dataclass(frozen=True)
@@ -514,16 +517,21 @@ def report_figures(tables: ReportTables) -> dict[str, Figure]:
 
 
 def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roster: pd.DataFrame | None = None,
-                 *, generated: datetime | None = None, live: pd.DataFrame | None = None) -> ReportFiles:
+                 *, generated: datetime | None = None, review: pd.DataFrame | None = None,
+                 live: pd.DataFrame | None = None) -> ReportFiles:
     """Write the CSV tables, ``laporan_kohort.xlsx``, ``laporan_kohort.html`` and ``plot_*.png`` into ``out``.
 
+    ``review`` (peserta_id, assignment, alasan; :func:`latsar.scores.review`)
+    adds ``perlu_diperiksa.csv``, a sheet and a section "Perlu diperiksa".
     ``live`` (the saved live-quiz session tables, :func:`latsar.live.store.read_tables`) adds
     ``live.csv``, ``live_summary.csv``, the sheet "Kuis langsung" and a section of the page.
 
     Raises :class:`ReportError` (Indonesian message) for input the report cannot
     be built from, before anything is written.
     """
-    tables = build_tables(responses, bank, roster)
+    import dataclasses
+
+    tables = dataclasses.replace(build_tables(responses, bank, roster), review=review)
     generated = generated or datetime.now()
     out = Path(out)
     try:
@@ -533,7 +541,8 @@ def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roste
 
     csv_files = {}
     named = {"mastery": tables.mastery, "remedial": tables.remedial, "items": tables.items,
-             "distractors": tables.distractors, "test": tables.test, "groups": tables.groups}
+             "distractors": tables.distractors, "test": tables.test, "groups": tables.groups,
+             "perlu_diperiksa": tables.review}
     for name, table in named.items():
         if table is not None:
             csv_files[name] = atomic_write(out / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
@@ -752,6 +761,8 @@ def build_workbook(tables: ReportTables, generated: datetime):
         _add_sheet(wb, "Kelompok", tables.groups)
     if tables.mismatch_table is not None:
         _add_sheet(wb, "Selisih roster", tables.mismatch_table)
+    if tables.review is not None:
+        _add_sheet(wb, "Perlu diperiksa", tables.review, fill=lambda t: [AMBER] * len(t))
     return wb
 
 
@@ -941,6 +952,17 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
                   (_esc(r.near_cut_count), "num"), (_esc(r.n_absent), "num")]
                  for r in t.groups.itertuples(index=False)),
             ))
+
+    if t.review is not None:
+        parts.append("<h2>Perlu diperiksa</h2>")
+        if t.review.empty:
+            parts.append("<p>Tidak ada kiriman yang perlu diperiksa.</p>")
+        else:
+            parts.append(f"<p>{len(t.review)} kiriman sudah dinilai menurut klik peserta, tetapi diubah atau "
+                         "berisi kode/berkas tambahan. Periksa alasannya.</p>")
+            parts.append(_table(["Peserta", "Tugas", "Alasan"],
+                                ([(_esc(r.peserta_id), ""), (_esc(r.assignment), ""), (_esc(r.alasan), "")]
+                                 for r in t.review.itertuples(index=False))))
 
     parts.append('<p class="meta">Rumus dan sumber: modul <code>latsar.report.stats</code>. Tabel lengkap: '
                  f"{html.escape(EXCEL_NAME)} dan berkas CSV di folder yang sama.</p>")

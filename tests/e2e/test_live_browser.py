@@ -17,6 +17,10 @@ from latsar.live.widgets import LiveQuiz
 
 from ..livehub import PASSWORD
 
+# One hub (the session fixture live_hub) per xdist worker: keep its users on one worker
+# (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("live-hub")
+
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = os.environ.get("LATSAR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

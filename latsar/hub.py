@@ -1,0 +1,416 @@
+"""The course on a JupyterHub: one plan, used by ``latsar hub`` and by ``deploy/jupyterhub_config.py``.
+
+A :class:`HubPlan` says who is instructor and who is participant, where the
+course, the shared nbgrader exchange and the hub's own state live, and which
+ports to use.  ``latsar hub`` writes it to ``<state>/hub.json``, creates the
+accounts and starts ``jupyterhub -f deploy/jupyterhub_config.py``; the config
+file reads the plan back and calls :func:`configure`.  An administrator running
+their own hub can write the same JSON (or set ``LATSAR_*`` variables) instead.
+
+The shape follows nbgrader's "one class, multiple graders" guide: the
+formgrader is a hub *service* named like the course, running a JupyterLab in
+the course directory; instructors reach it through the group
+``formgrade-<course>``; participants are in ``nbgrader-<course>`` and see only
+the assignment list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .course import Course, LatsarError
+
+COURSE_ID = "latsar-pelayanan"
+INSTRUCTOR_GROUP = f"formgrade-{COURSE_ID}"
+PARTICIPANT_GROUP = f"nbgrader-{COURSE_ID}"
+#: nbgrader finds the formgrader of a course at the service named like the course.
+GRADER_SERVICE = COURSE_ID
+
+REPO = Path(__file__).resolve().parents[1]
+DEPLOY = REPO / "deploy"
+HUB_CONFIG = DEPLOY / "jupyterhub_config.py"
+PLAN_ENV = "LATSAR_HUB_PLAN"
+
+
+class HubError(LatsarError):
+    """The hub cannot be set up as asked."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def check_port_free(port: int) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind: TIME_WAIT is fine
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise HubError(f"Port {port} di 127.0.0.1 sudah dipakai program lain; pilih --port yang lain.") from None
+
+
+def default_state_dir() -> Path:
+    """Outside the course folder: a participant's files inside it would count as the instructor's."""
+    if os.geteuid() == 0:
+        return Path("/srv/latsar-hub")
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "latsar-hub"
+
+
+def proxy_command() -> str:
+    """configurable-http-proxy from this repo's ``npm ci``, else from PATH."""
+    local = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
+    if local.exists():
+        return str(local)
+    found = shutil.which("configurable-http-proxy")
+    if not found:
+        raise HubError(
+            "configurable-http-proxy (proksi JupyterHub) tidak ditemukan. Pasang dengan "
+            "`npm ci` di folder repositori (butuh Node.js), lalu coba lagi."
+        )
+    return found
+
+
+@dataclass
+class HubPlan:
+    course_root: str
+    state_dir: str
+    instructors: list[str]
+    participants: list[str]
+    #: real OS accounts (needs root): each user's server runs as that user, log-in with PAM.
+    system_users: bool
+    port: int = 8000
+    hub_port: int = field(default_factory=free_port)
+    proxy_api_port: int = field(default_factory=free_port)
+    grader_port: int = field(default_factory=free_port)
+    #: the live-quiz service ``latsar-live`` (latsar/live/service.py)
+    live_port: int = field(default_factory=free_port)
+    #: the single-user fallback's shared password (DummyAuthenticator); unused with PAM.
+    shared_password: str | None = None
+    #: OS account that runs the formgrader service: the course folder's owner.
+    grader_user: str | None = None
+    python_bin: str = field(default_factory=lambda: str(Path(sys.executable).parent))
+    #: extra hub services and their roles, e.g. the live-quiz service or a load script.
+    extra_services: list[dict] = field(default_factory=list)
+    extra_roles: list[dict] = field(default_factory=list)
+
+    # -- derived paths ---------------------------------------------------------
+    @property
+    def state(self) -> Path:
+        return Path(self.state_dir)
+
+    @property
+    def exchange(self) -> Path:
+        return self.state / "exchange"
+
+    @property
+    def plan_file(self) -> Path:
+        return self.state / "hub.json"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def home(self, user: str) -> Path:
+        if self.system_users:
+            return Path(pwd.getpwnam(user).pw_dir)
+        return self.state / "home" / user
+
+    def save(self) -> Path:
+        self.state.mkdir(parents=True, exist_ok=True)
+        tmp = self.plan_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2))
+        os.chmod(tmp, 0o600)  # holds the fallback's password
+        os.replace(tmp, self.plan_file)
+        return self.plan_file
+
+    @classmethod
+    def load(cls, path: str | Path) -> "HubPlan":
+        return cls(**json.loads(Path(path).read_text()))
+
+
+# -- the hub's configuration --------------------------------------------------
+
+def role_config_dir(role: str) -> Path:
+    """Per-role Jupyter config: which nbgrader extensions a server has (see deploy/jupyter/)."""
+    return DEPLOY / "jupyter" / role
+
+
+def user_environment(plan: HubPlan, role: str) -> dict[str, str]:
+    return {
+        "JUPYTER_CONFIG_PATH": str(role_config_dir(role)),
+        "LATSAR_EXCHANGE": str(plan.exchange),
+        "PATH": plan.python_bin + os.pathsep + "/usr/local/bin:/usr/bin:/bin",
+        "JUPYTERHUB_DEFAULT_URL": "/lab",
+    }
+
+
+def roles(plan: HubPlan) -> list[dict]:
+    """The roles of nbgrader's JupyterHub guide, for one course."""
+    return [
+        {
+            "name": INSTRUCTOR_GROUP,
+            "groups": [INSTRUCTOR_GROUP],
+            "scopes": [
+                f"access:services!service={GRADER_SERVICE}",
+                "list:services",
+                f"read:services!service={GRADER_SERVICE}",
+            ],
+        },
+        {
+            "name": PARTICIPANT_GROUP,
+            "groups": [PARTICIPANT_GROUP],
+            "scopes": ["list:services", f"read:services!service={GRADER_SERVICE}"],
+        },
+        # A server's own token may use what its owner may (course list, services).
+        {"name": "server", "scopes": ["inherit"]},
+    ]
+
+
+def grader_service(plan: HubPlan) -> dict:
+    command = [str(Path(plan.python_bin) / "jupyterhub-singleuser")]
+    service = {
+        "name": GRADER_SERVICE,
+        "url": f"http://127.0.0.1:{plan.grader_port}",
+        "command": command,
+        "cwd": plan.course_root,
+        "environment": user_environment(plan, "grader"),
+        "oauth_no_confirm": True,
+        "display": True,
+        "info": {"description": "Formgrader nbgrader kursus Berorientasi Pelayanan"},
+    }
+    if plan.system_users and plan.grader_user and plan.grader_user != "root":
+        service["user"] = plan.grader_user
+    elif os.geteuid() == 0:
+        command.append("--allow-root")  # course folder owned by root: the service runs as root
+    return service
+
+
+def configure(c, plan: HubPlan) -> None:
+    """Fill a JupyterHub config object ``c`` from the plan."""
+    state = plan.state
+    c.JupyterHub.ip = "127.0.0.1"
+    c.JupyterHub.port = plan.port
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = plan.hub_port
+    c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
+    c.ConfigurableHTTPProxy.command = [proxy_command()]
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{plan.proxy_api_port}"
+    c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
+    c.JupyterHub.cleanup_servers = True
+
+    users = set(plan.instructors) | set(plan.participants)
+    c.Authenticator.allowed_users = users
+    if plan.system_users:
+        c.JupyterHub.authenticator_class = "pam"
+        c.JupyterHub.spawner_class = "localprocess"
+    else:
+        c.JupyterHub.authenticator_class = "dummy"
+        c.DummyAuthenticator.password = plan.shared_password
+        c.JupyterHub.spawner_class = "simple"
+        c.SimpleLocalProcessSpawner.home_dir_template = str(state / "home" / "{username}")
+        if os.geteuid() == 0:
+            c.Spawner.args = ["--allow-root"]  # every server runs as this one (root) account
+    c.JupyterHub.load_groups = {
+        INSTRUCTOR_GROUP: {"users": sorted(plan.instructors)},
+        PARTICIPANT_GROUP: {"users": sorted(plan.participants)},
+    }
+    c.JupyterHub.load_roles = roles(plan) + plan.extra_roles
+    c.JupyterHub.services = [grader_service(plan), *plan.extra_services]
+    from .live.service import configure_hub as configure_live  # live quiz: service, roles, LATSAR_LIVE_URL
+
+    configure_live(c, plan.course_root, port=plan.live_port, python=str(Path(plan.python_bin) / "python"))
+
+    c.Spawner.cmd = [str(Path(plan.python_bin) / "jupyterhub-singleuser")]
+    c.Spawner.default_url = "/lab"
+    c.Spawner.start_timeout = 120
+    c.Spawner.http_timeout = 120
+    # Stopping a server: SIGINT, SIGTERM, SIGKILL, a few seconds apart (defaults add up to 20 s).
+    c.LocalProcessSpawner.interrupt_timeout = 3
+    c.LocalProcessSpawner.term_timeout = 3
+    c.LocalProcessSpawner.kill_timeout = 3
+
+    instructors = set(plan.instructors)
+
+    def pre_spawn_hook(spawner) -> None:
+        role = "instructor" if spawner.user.name in instructors else "participant"
+        spawner.environment.update(user_environment(plan, role))
+        if not plan.system_users:
+            # One OS account for everyone: nbgrader would take the OS name as student id.
+            spawner.environment["LATSAR_STUDENT_ID"] = spawner.user.name
+            home = plan.home(spawner.user.name)
+            home.mkdir(parents=True, exist_ok=True)
+
+    c.Spawner.pre_spawn_hook = pre_spawn_hook
+
+
+# -- ``latsar hub``: accounts, folders, process -------------------------------
+
+def _owner(path: Path) -> str:
+    return pwd.getpwuid(path.stat().st_uid).pw_name
+
+
+def _ensure_os_user(name: str, password: str) -> None:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
+    subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
+
+
+def _check_reachable(plan: HubPlan, user: str) -> None:
+    """Every account must be able to run the venv's Python (pyenv under /root is not)."""
+    python = Path(plan.python_bin) / "python"
+    probe = subprocess.run(
+        ["su", "-s", "/bin/sh", user, "-c", f"'{python}' -c 'import nbgrader'"],
+        capture_output=True, text=True,
+    )
+    if probe.returncode != 0:
+        raise HubError(
+            f"Akun {user} tidak bisa menjalankan {python}: {probe.stderr.strip()[-300:]}\n"
+            "Buat ulang .venv dengan Python yang bisa dibaca semua pengguna "
+            "(make memakai /usr/bin/python3.11 bila ada), lalu coba lagi."
+        )
+
+
+def prepare(plan: HubPlan) -> dict[str, str]:
+    """Create folders and accounts; return user → password."""
+    state = plan.state
+    state.mkdir(parents=True, exist_ok=True)
+    state.chmod(0o755)
+    plan.exchange.mkdir(exist_ok=True)
+    plan.exchange.chmod(0o777)  # nbgrader's shared exchange: every account writes its inbound
+    logins: dict[str, str] = {}
+    if plan.system_users:
+        for user in [*plan.instructors, *plan.participants]:
+            logins[user] = secrets.token_urlsafe(9)
+            _ensure_os_user(user, logins[user])
+        _check_reachable(plan, plan.participants[0] if plan.participants else plan.instructors[0])
+    else:
+        for user in [*plan.instructors, *plan.participants]:
+            plan.home(user).mkdir(parents=True, exist_ok=True)
+            logins[user] = plan.shared_password
+    return logins
+
+
+def make_plan(course: Course, instructors: list[str], participants: list[str], port: int,
+              state_dir: Path | None, system_users: bool | None) -> HubPlan:
+    if not instructors:
+        raise HubError("Beri minimal satu pengampu (--instructor NAMA).")
+    clash = set(instructors) & set(participants)
+    if clash:
+        raise HubError(f"Nama ini tercantum sebagai pengampu sekaligus peserta: {', '.join(sorted(clash))}.")
+    is_root = os.geteuid() == 0
+    if system_users is None:
+        system_users = is_root
+    if system_users and not is_root:
+        raise HubError("Akun sistem (--system-users) hanya bisa dibuat oleh root; jalankan dengan sudo.")
+    state = (state_dir or default_state_dir()).resolve()
+    if state == course.root or course.root in state.parents:
+        raise HubError(
+            f"Folder status hub ({state}) ada di dalam folder kursus; pilih --state di luar {course.root}."
+        )
+    return HubPlan(
+        course_root=str(course.root), state_dir=str(state),
+        instructors=list(instructors), participants=list(participants),
+        system_users=system_users, port=port,
+        shared_password=None if system_users else secrets.token_urlsafe(9),
+        grader_user=_owner(course.root),
+    )
+
+
+def wait_until_up(plan: HubPlan, proc: subprocess.Popen, timeout: float = 90) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise HubError(f"JupyterHub berhenti saat mulai (kode {proc.returncode}); lihat {plan.state / 'jupyterhub.log'}.")
+        try:
+            with urllib.request.urlopen(f"{plan.url}/hub/api/", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise HubError(f"JupyterHub tidak menjawab di {plan.url} setelah {timeout:.0f} detik; lihat {plan.state / 'jupyterhub.log'}.")
+
+
+def start(plan: HubPlan) -> subprocess.Popen:
+    """Start JupyterHub in its own process group, logging to ``<state>/jupyterhub.log``."""
+    plan.save()
+    env = dict(os.environ, **{PLAN_ENV: str(plan.plan_file)})
+    env["PATH"] = plan.python_bin + os.pathsep + env.get("PATH", "")
+    log = open(plan.state / "jupyterhub.log", "ab")
+    proc = subprocess.Popen(
+        [str(Path(plan.python_bin) / "jupyterhub"), "-f", str(HUB_CONFIG)],
+        cwd=plan.state, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        wait_until_up(plan, proc)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc
+
+
+def stop(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM lets JupyterHub stop its servers, services and proxy.
+
+    Servers run in sessions of their own (and as other users), so whatever the
+    hub left behind is found among its descendants and stopped too."""
+    import psutil
+
+    try:
+        left = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        left = []
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    proc.wait()
+    alive = [p for p in left if p.is_running()]
+    for p in alive:
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(alive, timeout=5)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def publish(course: Course, exchange: Path, assignments: list[str] | None = None) -> list[str]:
+    """Generate the release and put it in the hub's exchange (stock ``nbgrader release_assignment``)."""
+    from traitlets.config import Config
+
+    from .nbgrader_app import api, check
+    from .release import generate
+
+    done = generate(course, assignments)
+    overrides = Config()
+    overrides.Exchange.root = str(exchange)
+    nbapi = api(course, overrides)
+    for assignment in done:
+        check(nbapi.release_assignment(assignment), f"release_assignment {assignment}")
+    return done

@@ -1,0 +1,159 @@
+"""A real JupyterHub with the course, and a real browser (Debian's Chromium driven by Playwright).
+
+The hub is the one ``latsar hub`` starts (same plan, same ``deploy/`` config):
+real OS accounts when the tests run as root (as in CI), the single-user
+fallback otherwise.  Every step of a browser test saves a screenshot under
+``tests/e2e/artifacts/``; a failing step is named in the assertion message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from latsar import hub as hubmod
+from latsar.course import Course
+
+from ..conftest import BIN, REPO, copy_course
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = os.environ.get("LATSAR_CHROMIUM", "/usr/bin/chromium")
+# As the probe of this workplace found: without the background-networking flags Chromium
+# keeps dialling Google on a closed network.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+class Hub:
+    def __init__(self, plan: hubmod.HubPlan, course: Course, logins: dict[str, str], proc):
+        self.plan, self.course, self.logins, self.proc = plan, course, logins, proc
+
+    @property
+    def url(self) -> str:
+        return self.plan.url
+
+    def home(self, user: str) -> Path:
+        return self.plan.home(user)
+
+    def instructor_run(self, *args: str) -> subprocess.CompletedProcess:
+        """A command in the course folder, as the formgrader service runs (the course folder's owner)."""
+        env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(self.course.root),
+               "LATSAR_EXCHANGE": str(self.plan.exchange)}
+        result = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=self.course.root, env=env,
+                                capture_output=True, text=True)
+        assert result.returncode == 0, f"{' '.join(args)} gagal:\n{result.stdout}\n{result.stderr}"
+        return result
+
+
+@pytest.fixture(scope="module")
+def hub():
+    """Course, exchange and hub state in folders every OS account can traverse."""
+    root = Path(tempfile.mkdtemp(prefix="latsar-e2e-", dir="/tmp"))
+    root.chmod(0o755)
+    course = copy_course(root / "course")
+    tag = f"{os.getpid() % 100000}"
+    instructors = [f"e2epengampu{tag}"]
+    participants = [f"e2epesertaa{tag}", f"e2epesertab{tag}"]
+    plan = hubmod.make_plan(course, instructors, participants, hubmod.free_port(), root / "state", None)
+    logins = hubmod.prepare(plan)
+    hubmod.publish(course, plan.exchange, ["bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan"])
+    proc = hubmod.start(plan)
+    try:
+        yield Hub(plan, course, logins, proc)
+    finally:
+        hubmod.stop(proc)
+        log = plan.state / "jupyterhub.log"
+        if log.exists():
+            ARTIFACTS.mkdir(exist_ok=True)
+            shutil.copy(log, ARTIFACTS / "jupyterhub.log")
+        if plan.system_users:
+            for user in [*instructors, *participants]:
+                subprocess.run(["pkill", "-KILL", "-u", user], capture_output=True)
+                subprocess.run(["userdel", "--remove", user], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Steps:
+    """Named steps: a screenshot after each, the step's name in any failure."""
+
+    def __init__(self, prefix: str):
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.prefix = prefix
+        self.count = 0
+
+    @contextmanager
+    def __call__(self, page, name: str):
+        self.count += 1
+        shot = ARTIFACTS / f"{self.prefix}-{self.count:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.png"
+        try:
+            yield
+        except Exception as exc:
+            try:
+                page.screenshot(path=str(shot.with_name("GAGAL-" + shot.name)), full_page=False)
+            except Exception:
+                pass
+            raise AssertionError(f"langkah {self.count} '{name}' gagal: {exc}") from exc
+        page.screenshot(path=str(shot), full_page=False)
+
+
+@pytest.fixture(scope="module")
+def steps():
+    return Steps
+
+
+def log_in(browser, hub: Hub, user: str):
+    """A fresh browser context (own cookies) logged in to the hub; returns the page."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", hub.logins[user])
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_url(re.compile(r".*/hub/(home|spawn.*|user/.*)|.*/user/.*"))
+    return page
+
+
+def open_lab(page, hub: Hub, user: str) -> None:
+    page.goto(f"{hub.url}/user/{user}/lab?reset")
+    page.wait_for_selector(".lm-MenuBar-itemLabel:text-is('Nbgrader')", timeout=120_000)
+    dismiss_toasts(page)
+
+
+def dismiss_toasts(page) -> None:
+    for button in page.locator(".jp-toast-button:text-is('No')").all():
+        button.click()
+
+
+def menu(page, top: str, item: str) -> None:
+    page.click(f".lm-MenuBar-itemLabel:text-is('{top}')")
+    page.click(f".lm-Menu-itemLabel:text-is('{item}')")
+
+
+def wait_until(predicate, timeout: float = 60, what: str = "kondisi") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"menunggu {what} lebih dari {timeout:.0f} detik")

@@ -1,0 +1,84 @@
+"""``latsar hub`` as a newcomer runs it: log-ins printed, roles enforced, Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+
+import psutil
+import pytest
+
+from latsar.hub import free_port
+
+from ..conftest import BIN, copy_course
+from .conftest import log_in, open_lab
+
+# One hub per module: keep the module on one xdist worker (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("hub-cli")
+
+
+@pytest.fixture(scope="module")
+def cli_hub(tmp_path_factory):
+    """``latsar hub --single-user``: the fallback that needs no root and no OS accounts."""
+    root = tmp_path_factory.mktemp("hubcli")
+    course = copy_course(root / "course")
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "latsar"), "hub", "--course", str(course.root), "--single-user", "--participants", "1",
+         "--port", str(port), "--state", str(root / "state")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={"PATH": f"{BIN}:/usr/bin:/bin",
+                                                                          "HOME": str(root), "COLUMNS": "200"})
+    lines = []
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl-C" in line:
+            break
+    output = "".join(lines)
+    assert "Ctrl-C" in output, f"latsar hub tidak siap:\n{output}"
+    logins = dict(re.findall(r"│ (?:pengampu|peserta)\s*│ (\S+)\s*│ (\S+)\s*│", output))
+    yield proc, output, logins, port
+    if proc.poll() is None:
+        proc.kill()
+
+
+def test_prints_url_and_logins(cli_hub):
+    _, output, logins, port = cli_hub
+    assert f"http://127.0.0.1:{port}/hub/login" in output
+    assert set(logins) == {"pengampu", "peserta01"}
+    assert "dirilis ke exchange: bab1_pendahuluan" in output.replace("\n", " ")
+
+
+def test_participant_and_instructor_log_in_with_their_roles(cli_hub, browser):
+    proc, _, logins, port = cli_hub
+    hub = type("CliHub", (), {"url": f"http://127.0.0.1:{port}", "logins": logins})()
+    participant = log_in(browser, hub, "peserta01")
+    open_lab(participant, hub, "peserta01")
+    participant.click(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
+    labels = participant.locator(".lm-Menu-itemLabel").all_inner_texts()
+    assert "Assignment List" in labels
+    assert not any("Formgrader" in label or "Course List" in label for label in labels)
+    reply = participant.goto(f"{hub.url}/services/latsar-pelayanan/formgrader")
+    assert reply.status == 403, "a participant must not reach the formgrader"
+
+    instructor = log_in(browser, hub, "pengampu")
+    instructor.goto(f"{hub.url}/services/latsar-pelayanan/formgrader")
+    instructor.get_by_text("Manage Assignments").first.wait_for()
+    instructor.get_by_text("bab2_konsep_pelayanan_publik").first.wait_for()
+
+
+def test_ctrl_c_stops_hub_servers_and_proxy(cli_hub, browser):
+    proc, _, _, port = cli_hub
+    family = psutil.Process(proc.pid).children(recursive=True)
+    assert any("configurable-http-proxy" in " ".join(p.cmdline()) for p in family)
+    proc.send_signal(signal.SIGINT)
+    rest = proc.communicate(timeout=90)[0]
+    assert proc.returncode == 0, rest
+    assert "JupyterHub berhenti." in rest
+    time.sleep(1)
+    assert not [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

@@ -1,0 +1,237 @@
+"""Participants and the instructor through the real hub, in a real browser.
+
+Two participants log in, fetch ``bab2_konsep_pelayanan_publik`` from the
+assignment list, run the lesson, answer the 10 graded items by clicking, save
+and submit; the first also writes the free-text case analysis of
+``bab3_berorientasi_pelayanan``.  The instructor collects, autogrades with
+``latsar autograde``, grades the case analysis in the formgrader and releases
+feedback, which the participants fetch and read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from latsar import scores
+from latsar.itembank import LETTERS
+
+from .conftest import dismiss_toasts, log_in, menu, open_lab, wait_until
+
+BAB2 = "bab2_konsep_pelayanan_publik"
+BAB3 = "bab3_berorientasi_pelayanan"
+CASE_ANALYSIS = "bab3_analisis_kasus"
+CASE_TEXT = ("Antrean panjang di loket puskesmas: saya usul nomor antrean daring dan "
+             "informasi jadwal yang jelas, sesuai asas keterbukaan dan standar pelayanan.")
+
+# One hub per module: keep the module on one xdist worker (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("hub-course")
+
+
+def answer_plan(hub, shift: int) -> dict[str, str]:
+    """Each participant clicks a different pattern: some right, some wrong."""
+    items = hub.course.item_bank.for_assignment(BAB2)
+    plan = {}
+    for n, item in enumerate(items):
+        plan[item.id] = item.key if (n + shift) % 3 else LETTERS[(LETTERS.index(item.key) + 1 + shift) % 4]
+    return plan
+
+
+def assignment_list(page):
+    menu(page, "Nbgrader", "Assignment List")
+    page.wait_for_selector("#released_assignments_list, #fetched_assignments_list")
+
+
+def row(page, section: str, assignment: str):
+    return page.locator(f"#{section} .list_item").filter(has_text=assignment).first
+
+
+def fetch(page, assignment: str) -> None:
+    row(page, "released_assignments_list", assignment).locator("button:text-is('Fetch')").click()
+    row(page, "fetched_assignments_list", assignment).wait_for()
+
+
+def open_notebook(page, hub, user: str, assignment: str) -> None:
+    page.goto(f"{hub.url}/user/{user}/lab/tree/{assignment}/{assignment}.ipynb?reset")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    dismiss_toasts(page)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
+                           ":text('Python 3 (ipykernel) | Idle')", timeout=120_000)
+
+
+def run_all(page, widgets: int) -> None:
+    menu(page, "Run", "Run All Cells")
+    wait_until(lambda: page.locator(".widget-toggle-buttons").count() >= widgets, 120,
+               f"{widgets} tombol jawaban tampil")
+
+
+def click_answers(page, item_ids: list[str], plan: dict[str, str]) -> None:
+    groups = page.locator(".widget-toggle-buttons")
+    assert groups.count() == len(item_ids), f"{groups.count()} kelompok tombol, diharapkan {len(item_ids)}"
+    for n, item_id in enumerate(item_ids):
+        group = groups.nth(n)
+        group.scroll_into_view_if_needed()
+        group.locator(f"button:text-is('{plan[item_id]}')").click()
+        status = group.locator("xpath=..").locator(".widget-html-content")  # the item's own VBox
+        status.filter(has_text=f"Jawaban {plan[item_id]} tersimpan").wait_for()
+
+
+def save(page) -> None:
+    page.keyboard.press("Control+s")
+    page.wait_for_selector(".jp-mod-dirty", state="detached")
+
+
+def submit(page, assignment: str) -> None:
+    assignment_list(page)
+    row(page, "fetched_assignments_list", assignment).locator("button:text-is('Submit')").click()
+    row(page, "submitted_assignments_list", assignment).wait_for()
+
+
+def write_case_analysis(page, text: str) -> None:
+    cell = page.locator(".jp-MarkdownCell").filter(has_text="Tulis jawaban Anda di sini").first
+    cell.scroll_into_view_if_needed()
+    cell.dblclick()
+    editor = cell.locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(text)
+    page.keyboard.press("Shift+Enter")
+    page.locator(".jp-MarkdownCell").filter(has_text=text[:40]).first.wait_for()
+
+
+@pytest.fixture(scope="module")
+def course_run(hub, browser, steps):
+    """The whole term, step by step; returns what was clicked and the pages kept open."""
+    items = [item.id for item in hub.course.item_bank.for_assignment(BAB2)]
+    participants = hub.plan.participants
+    clicks = {user: answer_plan(hub, shift) for shift, user in enumerate(participants)}
+    pages = {}
+    for n, user in enumerate(participants):
+        step = steps(f"peserta{n + 1}")
+        page = log_in(browser, hub, user)
+        pages[user] = page
+        with step(page, "masuk ke JupyterLab"):
+            open_lab(page, hub, user)
+            labels = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+            assert "Nbgrader" in labels
+        with step(page, "daftar tugas dan ambil bab2"):
+            assignment_list(page)
+            fetch(page, BAB2)
+        with step(page, "buka pelajaran berbahasa Indonesia"):
+            open_notebook(page, hub, user, BAB2)
+            page.locator(".jp-RenderedMarkdown h1", has_text="Materi Pokok 1 — Konsep Pelayanan Publik").wait_for()
+        with step(page, "jalankan semua sel dan lihat widget"):
+            run_all(page, len(items))
+            page.locator(".widget-radio-box, .widget-dropdown").first.scroll_into_view_if_needed()
+        with step(page, "jawab 10 soal dengan klik"):
+            click_answers(page, items, clicks[user])
+        with step(page, "simpan notebook"):
+            save(page)
+        with step(page, "kumpulkan bab2"):
+            submit(page, BAB2)
+        if n == 0:
+            with step(page, "ambil bab3 dan tulis analisis kasus"):
+                assignment_list(page)
+                fetch(page, BAB3)
+                open_notebook(page, hub, user, BAB3)
+                write_case_analysis(page, CASE_TEXT)
+                save(page)
+            with step(page, "kumpulkan bab3"):
+                submit(page, BAB3)
+    return clicks, pages
+
+
+def test_participants_answers_reach_the_exchange(hub, course_run):
+    clicks, _ = course_run
+    inbound = hub.plan.exchange / "latsar-pelayanan" / "inbound"
+    for user in hub.plan.participants:
+        submissions = [p for p in inbound.iterdir() if p.name.startswith(f"{user}+{BAB2}+")]
+        assert len(submissions) == 1, f"{user}: {len(submissions)} kiriman bab2 di exchange"
+        saved = json.loads((submissions[0] / ".jawaban.json").read_text())["answers"]
+        assert saved == clicks[user]
+
+
+@pytest.fixture(scope="module")
+def graded(hub, course_run):
+    hub.instructor_run("nbgrader", "collect", BAB2)
+    hub.instructor_run("nbgrader", "collect", BAB3)
+    hub.instructor_run("latsar", "autograde", "--course", str(hub.course.root))
+    return course_run
+
+
+def test_scores_equal_the_clicks(hub, graded):
+    clicks, _ = graded
+    table = scores.responses(hub.course)
+    bank = hub.course.item_bank
+    for user, plan in clicks.items():
+        mine = table[table["peserta_id"] == user].set_index("item_id")
+        for item_id, letter in plan.items():
+            assert mine.loc[item_id, "pilihan"] == letter
+            assert mine.loc[item_id, "poin"] == (1.0 if letter == bank[item_id].key else 0.0)
+    expected = {u: sum(bank[i].key == l for i, l in plan.items()) for u, plan in clicks.items()}
+    assert len(set(expected.values())) > 1, "the two click patterns should score differently"
+
+
+@pytest.fixture(scope="module")
+def manual_grade(hub, browser, graded, steps):
+    """The instructor gives the case analysis 5 of 6 points in the formgrader."""
+    step = steps("pengampu")
+    instructor = hub.plan.instructors[0]
+    writer = hub.plan.participants[0]
+    page = log_in(browser, hub, instructor)
+    base = f"{hub.url}/services/latsar-pelayanan/formgrader"
+    with step(page, "formgrader: daftar tugas"):
+        page.goto(f"{base}/")
+        page.get_by_text(BAB2).first.wait_for()
+    with step(page, "formgrader: nilai bab2 per peserta"):
+        page.goto(f"{base}/manage_students")
+        page.get_by_text(writer).first.wait_for()
+    with step(page, "formgrader: buka kiriman bab3"):
+        page.goto(f"{base}/gradebook/{BAB3}/{BAB3}")
+        page.locator("a", has_text=re.compile("Submission #|#")).first.click()
+        page.get_by_text(CASE_TEXT[:40]).first.wait_for()
+    with step(page, "formgrader: nilai analisis kasus"):
+        score = page.locator(f"input.score#{CASE_ANALYSIS}")  # nbgrader names the input by grade id
+        score.scroll_into_view_if_needed()
+        score.fill("5")
+        score.press("Tab")
+        wait_until(lambda: _manual_score(hub, writer) == 5.0, 30, "nilai manual tersimpan di gradebook")
+    return page
+
+
+def _manual_score(hub, user: str):
+    auto, manual = scores.grade_cells(hub.course).get((user, BAB3, CASE_ANALYSIS), (None, None))
+    return manual
+
+
+def test_instructor_grades_case_analysis_in_formgrader(hub, manual_grade):
+    assert _manual_score(hub, hub.plan.participants[0]) == 5.0
+
+
+def test_participants_read_feedback_with_sections_to_reread(hub, manual_grade, course_run, steps):
+    clicks, pages = course_run
+    hub.instructor_run("nbgrader", "generate_feedback", "--assignment=*")
+    hub.instructor_run("nbgrader", "release_feedback", "--assignment=*")
+    bank = hub.course.item_bank
+    for n, user in enumerate(hub.plan.participants):
+        step = steps(f"peserta{n + 1}-umpan-balik")
+        page = pages[user]
+        with step(page, "ambil umpan balik"):
+            open_lab(page, hub, user)
+            assignment_list(page)
+            row(page, "submitted_assignments_list", BAB2).locator("button:text-is('Fetch Feedback')").click()
+            wait_until(lambda: any((hub.home(user) / BAB2 / "feedback").glob("*/*.html")), 60,
+                       "berkas umpan balik")
+        with step(page, "baca umpan balik"):
+            html = next((hub.home(user) / BAB2 / "feedback").glob(f"*/{BAB2}.html"))
+            rel = html.relative_to(hub.home(user)).as_posix()
+            page.goto(f"{hub.url}/user/{user}/files/{rel}")
+            right = sum(bank[i].key == letter for i, letter in clicks[user].items())
+            page.get_by_text(f"{right} dari 10 soal benar").first.wait_for()
+            text = page.content()
+            wrong = {bank[i].section.label for i, letter in clicks[user].items() if letter != bank[i].key}
+            for label in wrong:
+                assert label in text, f"bagian untuk dibaca ulang tidak disebut: {label}"
+            assert "key=" not in text
