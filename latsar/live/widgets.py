@@ -61,14 +61,14 @@ class LiveQuiz:
         self.client = client
         self.run: dict | None = None
         self.stopped = threading.Event()
-        self._setting = False
         self.title = widgets.HTML("<b>Kuis langsung</b> <i>(latihan bersama pengampu, tidak dinilai)</i>")
         self.question = widgets.HTML()
-        self.buttons = widgets.ToggleButtons(options=[], value=None, style={"button_width": "3.5em"},
-                                             description="Jawaban:")
+        # plain buttons, not the ToggleButtons of the graded items: a live answer is no graded answer
+        self.buttons: dict[str, object] = {}
+        self.choices = widgets.HBox([])
+        self.choices.add_class("latsar-live-choices")
         self.status = widgets.HTML(_note("Menghubungi layanan kuis langsung…", _MUTED))
-        self.buttons.observe(self._clicked, names="value")
-        self.box = widgets.VBox([self.title, self.question, self.buttons, self.status])
+        self.box = widgets.VBox([self.title, self.question, self.choices, self.status])
         self.thread = threading.Thread(target=self._follow, name="latsar-live-quiz", daemon=True)
 
     def start(self) -> None:
@@ -97,25 +97,34 @@ class LiveQuiz:
 
     def show(self, run: dict | None) -> None:
         """Render what the service says about the current item (also used by the tests)."""
+        import ipywidgets as widgets
+
         self.run = run
-        self._setting = True
-        try:
-            if run is None:
-                self.question.value = ""
-                self.buttons.options = []
-                self.status.value = _note("Belum ada soal yang dibuka pengampu. Soal akan muncul di sini.", _MUTED)
-                return
-            options = "".join(f"<li><b>{html.escape(k)}.</b> {_rich(v)}</li>"
-                              for k, v in run["options"].items())
-            label = f"Soal {run['item_id']}" if run["kind"] == "bank" else f"Jajak pendapat {run['seq']}"
-            self.question.value = (f"<p><b>{html.escape(label)}</b></p><p>{_rich(run['stem'])}</p>"
-                                   f"<ul style='list-style:none;padding-left:.5em'>{options}</ul>")
-            self.buttons.options = [(k, k) for k in run["options"]]
-            self.buttons.value = run.get("my_choice")
-            self.buttons.disabled = run["state"] != "open"
-            self.status.value = self._status(run)
-        finally:
-            self._setting = False
+        if run is None:
+            self.question.value = ""
+            self.buttons = {}
+            self.choices.children = []
+            self.status.value = _note("Belum ada soal yang dibuka pengampu. Soal akan muncul di sini.", _MUTED)
+            return
+        options = "".join(f"<li><b>{html.escape(k)}.</b> {_rich(v)}</li>" for k, v in run["options"].items())
+        label = f"Soal {run['item_id']}" if run["kind"] == "bank" else f"Jajak pendapat {run['seq']}"
+        self.question.value = (f"<p><b>{html.escape(label)}</b></p><p>{_rich(run['stem'])}</p>"
+                               f"<ul style='list-style:none;padding-left:.5em'>{options}</ul>")
+        if list(self.buttons) != list(run["options"]):
+            self.buttons = {}
+            for letter in run["options"]:
+                button = widgets.Button(description=letter, tooltip=f"Pilih jawaban {letter}",
+                                        layout=widgets.Layout(width="3.5em"))
+                button.on_click(lambda _b, letter=letter: self.answer(letter))
+                self.buttons[letter] = button
+            self.choices.children = [widgets.Label("Jawaban:"), *self.buttons.values()]
+        self._mark(run.get("my_choice"), disabled=run["state"] != "open")
+        self.status.value = self._status(run)
+
+    def _mark(self, chosen: str | None, disabled: bool) -> None:
+        for letter, button in self.buttons.items():
+            button.button_style = "info" if letter == chosen else ""
+            button.disabled = disabled
 
     @staticmethod
     def _status(run: dict) -> str:
@@ -139,18 +148,19 @@ class LiveQuiz:
         return _note(f"✘ Belum tepat: Anda memilih {mine}, kuncinya {key}.{again}", _BAD)
 
     # -- answering -------------------------------------------------------------------------
-    def _clicked(self, change) -> None:
-        letter = change["new"]
-        if self._setting or letter is None or self.run is None:
-            return
-        self.answer(letter)
+    def click(self, letter: str) -> None:
+        """What a click on a letter does (the tests click here)."""
+        self.buttons[letter].click()
 
     def answer(self, letter: str) -> None:
         run = self.run
+        if run is None:
+            return
         try:
             self.client.answer(run["run_id"], letter)
         except (LiveRefused, LiveUnavailable) as exc:
             self.status.value = _note(str(exc), _BAD)
             return
         self.run = {**run, "my_choice": letter}
+        self._mark(letter, disabled=False)
         self.status.value = self._status(self.run)

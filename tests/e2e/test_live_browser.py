@@ -79,7 +79,7 @@ def test_instructor_chart_updates_while_participants_click(live_hub, page):
             wait_until(lambda q=quiz: q.run and q.run["item_id"] == "MP1-03" and q.run["state"] == "open")
         clicks = [("peserta021", "b"), ("peserta022", "b"), ("peserta023", "d")]
         for n, (name, letter) in enumerate(clicks, start=1):
-            quizzes[name].buttons.value = letter  # the participant clicks
+            quizzes[name].click(letter)  # the participant clicks
             expect(page.locator("#answered")).to_have_text(str(n), timeout=2_000)
             shot(page, f"2_after_click_{n}")
         expect(page.locator(".bar[data-letter=b]")).to_have_attribute("data-count", "2")
@@ -175,7 +175,7 @@ def test_participant_clicks_in_jupyterlab_and_the_instructor_sees_it(live_hub, p
     page.wait_for_url("**/user/peserta030/lab**", timeout=120_000)
     page.goto(f"{live_hub.url}/user/{user}/lab/tree/kuis.ipynb")
     page.wait_for_selector(".jp-Notebook", timeout=120_000)
-    widget = page.locator(".widget-toggle-buttons")
+    widget = page.locator(".latsar-live-choices")
     run_first_cell(page, widget)
     output = page.locator(".jp-OutputArea").first
     expect(output).to_contain_text("MP1-09", timeout=30_000)

@@ -44,7 +44,7 @@ def test_live_quiz_on_latsar_hub(hub, browser):
     page.goto(f"{hub.url}/user/{participant}/lab/tree/kuis_langsung.ipynb")
     page.wait_for_selector(".jp-Notebook", timeout=120_000)
     dismiss_toasts(page)
-    widget = page.locator(".widget-toggle-buttons")
+    widget = page.locator(".latsar-live-choices")
     run_first_cell(page, widget)
     output = page.locator(".jp-OutputArea").first
     expect(output).to_contain_text("MP1-05", timeout=30_000)
