@@ -189,12 +189,15 @@ def simulate(course_dir: str, count: int, seed: int, out: str, roster_out: str |
 def report_cmd(course_dir: str, db_url: str | None, out_dir: str, roster_file: str | None) -> None:
     """Laporan kohort: CSV, Excel dan HTML (ketuntasan, bacaan ulang, analisis soal)."""
     from . import scores
+    from .live.store import read_tables
     from .report.write import read_roster, write_report
 
     course = _course(course_dir, db_url)
     roster = read_roster(roster_file) if roster_file else None
     review = scores.review(course)
-    files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster, review=review)
+    live = read_tables(course.live_sessions)  # saved live-quiz sessions, if any
+    files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster, review=review,
+                         live=live if len(live) else None)
     _print_report(files, out_dir)
     for row in review.itertuples(index=False):
         console.print(f"[yellow]perlu diperiksa[/] {row.peserta_id}/{row.assignment}: {row.alasan}")
@@ -210,6 +213,51 @@ def _print_report(files, out_dir) -> None:
                              ("di roster tetapi tanpa jawaban", mismatch.no_responses)):
             if names:
                 console.print(f"[yellow]{len(names)} peserta {label}:[/] {', '.join(names)}")
+
+
+@main.command("live")
+@course_option
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Alamat dengar (0.0.0.0 agar laptop peserta di jaringan kelas dapat terhubung).")
+@click.option("--tokens", "token_file", type=click.Path(dir_okay=False),
+              help="Berkas token,user,role (bawaan: live_sessions/tokens.csv di folder kursus).")
+@click.option("--make-tokens", "roster_file", type=click.Path(exists=True, dir_okay=False),
+              help="Buat berkas token dari roster CSV (kolom peserta_id), lalu keluar.")
+@click.option("--instructor", "instructors", multiple=True, default=("pengampu",), show_default=True,
+              help="Nama pengampu di berkas token (boleh diulang).")
+def live_cmd(course_dir: str, port: int, address: str, token_file: str | None, roster_file: str | None,
+             instructors: tuple[str, ...]) -> None:
+    """Kuis langsung tanpa JupyterHub (satu mesin): layanan dan halaman pengampu."""
+    import asyncio
+    import csv
+    from pathlib import Path
+
+    from .live.service import PREFIX, TokenFileAuthority, make_token_file, read_token_file, serve
+
+    course = _course(course_dir)
+    tokens = Path(token_file) if token_file else course.live_sessions / "tokens.csv"
+    url = f"http://{'127.0.0.1' if address == '0.0.0.0' else address}:{port}{PREFIX}"
+    if roster_file:
+        with open(roster_file, encoding="utf-8-sig", newline="") as handle:
+            ids = [row.get("peserta_id", "").strip() for row in csv.DictReader(handle)]
+        if not ids or not all(ids):
+            raise click.ClickException(f"{roster_file}: perlu kolom peserta_id yang terisi di setiap baris.")
+        make_token_file(tokens, list(instructors), ids)
+        console.print(f"{len(ids)} token peserta dan {len(instructors)} token pengampu → {tokens}")
+        console.print("Bagikan token setiap peserta secara pribadi; lihat README, bagian kuis langsung.")
+        return
+    authority = TokenFileAuthority(tokens)
+    teacher = next((t for t, (_, role) in read_token_file(tokens).items() if role == "pengampu"), None)
+    console.print(f"Kuis langsung berjalan di {url}")
+    if teacher:
+        console.print(f"Halaman pengampu: {url}?token={teacher}")
+    console.print(f"Peserta: LATSAR_LIVE_URL={url} LATSAR_LIVE_TOKEN=<token peserta> jupyter lab")
+    console.print("Hentikan dengan Ctrl+C; tidak ada jawaban yang hilang.")
+    try:
+        asyncio.run(serve(course, authority, port=port, address=address))
+    except KeyboardInterrupt:
+        pass
 
 
 @main.command()
@@ -273,6 +321,7 @@ def _print_hub(plan, logins: dict[str, str]) -> None:
     console.print(table)
     console.print(f"Hub: {plan.url}/hub/login")
     console.print(f"Formgrader (pengampu): {plan.url}/services/{GRADER_SERVICE}/formgrader")
+    console.print(f"Kuis langsung (pengampu): {plan.url}/services/latsar-live/")
     mode = "akun sistem" if plan.system_users else "satu akun OS untuk semua (mode coba-coba)"
     console.print(f"Mode: {mode}. Log: {plan.state / 'jupyterhub.log'}. Tekan Ctrl-C untuk berhenti.")
 

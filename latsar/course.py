@@ -98,6 +98,11 @@ class Course:
 
         return ItemBank.load(self.item_bank_path)
 
+    @property
+    def live_sessions(self) -> Path:
+        """Live quiz record (``live.sqlite``) and the saved session tables (``<session>.csv``/``.parquet``)."""
+        return self.root / "live_sessions"
+
     def source_notebook(self, assignment: str) -> Path:
         return self.source / assignment / f"{assignment}.ipynb"
 

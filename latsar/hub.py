@@ -95,6 +95,8 @@ class HubPlan:
     hub_port: int = field(default_factory=free_port)
     proxy_api_port: int = field(default_factory=free_port)
     grader_port: int = field(default_factory=free_port)
+    #: the live-quiz service ``latsar-live`` (latsar/live/service.py)
+    live_port: int = field(default_factory=free_port)
     #: the single-user fallback's shared password (DummyAuthenticator); unused with PAM.
     shared_password: str | None = None
     #: OS account that runs the formgrader service: the course folder's owner.
@@ -229,6 +231,9 @@ def configure(c, plan: HubPlan) -> None:
     }
     c.JupyterHub.load_roles = roles(plan) + plan.extra_roles
     c.JupyterHub.services = [grader_service(plan), *plan.extra_services]
+    from .live.service import configure_hub as configure_live  # live quiz: service, roles, LATSAR_LIVE_URL
+
+    configure_live(c, plan.course_root, port=plan.live_port, python=str(Path(plan.python_bin) / "python"))
 
     c.Spawner.cmd = [str(Path(plan.python_bin) / "jupyterhub-singleuser")]
     c.Spawner.default_url = "/lab"

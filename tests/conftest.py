@@ -104,6 +104,22 @@ def graded(tmp_path_factory):
     return course
 
 
+@pytest.fixture(scope="session")
+def live_hub(tmp_path_factory):
+    """A running JupyterHub with the live service, 40 participants and one instructor (tests/livehub.py)."""
+    from tests.livehub import LiveHub
+
+    root = tmp_path_factory.mktemp("livehub")
+    hub = LiveHub(root, copy_course(root / "course").root)
+    try:
+        hub.start()
+        hub.participant_tokens = hub.participants(40)
+        hub.instructor_token = hub.instructor()
+        yield hub
+    finally:
+        hub.stop()
+
+
 # --- hostile and tampered submissions (tests/test_hostile.py, test_tampering.py, test_sandbox.py) ---
 
 

@@ -145,6 +145,15 @@ LABELS = {
     "near_cut_count": "Dekat batas 80% (orang)",
     "n_absent": "Tidak mengumpulkan",
     "status": "Keterangan",
+    # live quiz (latsar.live)
+    "session_id": "Sesi",
+    "title": "Judul sesi",
+    "seq": "Urutan",
+    "kind": "Jenis",
+    "n_answered": "Menjawab",
+    "n_correct": "Benar",
+    "proportion_correct": "Proporsi benar",
+    "median_seconds": "Median waktu menjawab (detik)",
 }
 
 # Excel number formats (the value stays a number; NaN becomes an empty cell).
@@ -154,7 +163,7 @@ NUMBER_FORMATS = {
     "discrimination_index": "0.0", "discriminative_efficiency": "0.0",
     "mean": "0.00", "median": "0.0", "skewness": "0.00", "kurtosis": "0.00",
     "alpha": "0.00", "kr20": "0.00", "sem": "0.00",
-    "proportion": "0.0%", "mastery_rate": "0.0%",
+    "proportion": "0.0%", "mastery_rate": "0.0%", "proportion_correct": "0.0%", "median_seconds": "0.0",
 }
 
 GREEN, RED, AMBER, HEADER = "C6EFCE", "FFC7CE", "FFEB9C", "D9E1F2"
@@ -508,11 +517,15 @@ def report_figures(tables: ReportTables) -> dict[str, Figure]:
 
 
 def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roster: pd.DataFrame | None = None,
-                 *, generated: datetime | None = None, review: pd.DataFrame | None = None) -> ReportFiles:
+                 *, generated: datetime | None = None, review: pd.DataFrame | None = None,
+                 live: pd.DataFrame | None = None) -> ReportFiles:
     """Write the CSV tables, ``laporan_kohort.xlsx``, ``laporan_kohort.html`` and ``plot_*.png`` into ``out``.
 
     ``review`` (peserta_id, assignment, alasan; :func:`latsar.scores.review`)
     adds ``perlu_diperiksa.csv``, a sheet and a section "Perlu diperiksa".
+    ``live`` (the saved live-quiz session tables, :func:`latsar.live.store.read_tables`) adds
+    ``live.csv``, ``live_summary.csv``, the sheet "Kuis langsung" and a section of the page.
+
     Raises :class:`ReportError` (Indonesian message) for input the report cannot
     be built from, before anything is written.
     """
@@ -545,10 +558,52 @@ def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roste
                 stale.unlink()
                 removed.append(stale)
 
-    excel = atomic_write(out / EXCEL_NAME, lambda p: build_workbook(tables, generated).save(p))
+    summary = live_summary(live) if live is not None and len(live) else None
+    if summary is not None:
+        csv_files["live"] = atomic_write(out / "live.csv", lambda p: live.to_csv(p, index=False))
+        csv_files["live_summary"] = atomic_write(out / "live_summary.csv", lambda p: summary.to_csv(p, index=False))
+
+    def workbook():
+        wb = build_workbook(tables, generated)
+        if summary is not None:
+            _add_sheet(wb, "Kuis langsung", summary)
+        return wb
+
+    excel = atomic_write(out / EXCEL_NAME, lambda p: workbook().save(p))
     page = render_html(tables, pngs, generated)
+    if summary is not None:
+        page = page.replace("</body></html>", _live_html(summary) + "</body></html>")
     html_path = atomic_write(out / HTML_NAME, lambda p: Path(p).write_text(page, encoding="utf-8"))
     return ReportFiles(out, csv_files, excel, html_path, plots, tables.mismatch, removed)
+
+
+# -- live quiz ---------------------------------------------------------------------------
+
+
+def live_summary(live: pd.DataFrame) -> pd.DataFrame:
+    """One row per item opened in a live session: how many answered, how many right, how fast.
+
+    Live answers are practice: they are reported here and never enter the scores above.
+    """
+    correct = live["correct"].astype("boolean")
+    keyed = live.assign(_correct=correct.fillna(False).astype(int), _keyed=correct.notna())
+    summary = keyed.groupby(["session_id", "seq", "item_id", "kind"], sort=True).agg(
+        n_answered=("participant_id", "nunique"), n_correct=("_correct", "sum"), _keyed=("_keyed", "any"),
+        median_seconds=("seconds_to_answer", "median")).reset_index()
+    summary["proportion_correct"] = (summary["n_correct"] / summary["n_answered"]).where(summary["_keyed"])
+    summary["n_correct"] = summary["n_correct"].astype("Int64").where(summary["_keyed"])
+    return summary[["session_id", "seq", "item_id", "kind", "n_answered", "n_correct", "proportion_correct",
+                    "median_seconds"]]
+
+
+def _live_html(summary: pd.DataFrame) -> str:
+    rows = ([(_esc(r.session_id), ""), (_esc(r.seq), "num"), (_esc(r.item_id), ""), (_esc(r.n_answered), "num"),
+             (_esc(r.n_correct), "num"), (_pct(r.proportion_correct), "num"), (_num(r.median_seconds, 1), "num")]
+            for r in summary.itertuples(index=False))
+    return ("<h2>Kuis langsung</h2><p>Soal yang dibuka pengampu dalam sesi kelas. Jawaban kuis langsung hanya "
+            "latihan dan tidak ikut dinilai. Tabel lengkap per peserta: live.csv.</p>"
+            + _table(["Sesi", "Urutan", "Kode soal", "Menjawab", "Benar", "Proporsi benar",
+                      "Median waktu menjawab (detik)"], rows) + "\n")
 
 
 # -- Excel -------------------------------------------------------------------------------

@@ -1,0 +1,29 @@
+"""Live session mode: the instructor opens an item, the class answers by clicking.
+
+- :mod:`.store`   — durable SQLite record of sessions, opened items and answers
+  (every answer is committed before it is acknowledged, so a restart loses none);
+- :mod:`.service` — the tornado service (a JupyterHub service ``latsar-live``, or
+  standalone with a token file) and the instructor's page;
+- :mod:`.client`  — the HTTP client of the participant widget, the tests and the benchmark;
+- :mod:`.widgets` — :func:`live_quiz`, the participant widget in the chapter notebooks.
+
+Live answers are practice: nothing here touches nbgrader's gradebook.
+"""
+
+SERVICE_NAME = "latsar-live"
+COURSE_ID = "latsar-pelayanan"
+
+
+def instructor_group(course_id: str = COURSE_ID) -> str:
+    return f"formgrade-{course_id}"
+
+
+def participant_group(course_id: str = COURSE_ID) -> str:
+    return f"nbgrader-{course_id}"
+
+
+def live_quiz(*args, **kwargs) -> None:
+    """Shortcut for :func:`latsar.live.widgets.live_quiz` (imports ipywidgets lazily)."""
+    from .widgets import live_quiz as show
+
+    show(*args, **kwargs)
