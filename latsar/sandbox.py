@@ -26,8 +26,8 @@ Python 3.11 has no ``os.unshare``):
 - **Limits.** ``RLIMIT_CPU``, ``RLIMIT_AS``, ``RLIMIT_NPROC`` (processes and
   threads), ``RLIMIT_FSIZE``, ``RLIMIT_NOFILE``, no core files; a supervisor
   process kills the kernel past ``wall_seconds``, and as soon as the fork server
-  (or the supervisor itself) dies, so a killed run leaves no kernel behind.  Output size is capped on the
-  grader's side (:class:`latsar.kernels.ForkingExecute`).
+  (or the supervisor itself) dies, so a killed run leaves no kernel behind.
+  Output size is capped on the grader's side (:class:`latsar.kernels.ForkingExecute`).
 
 ``mode`` "auto" picks "root" as root, else "userns" when the OS allows
 unprivileged user namespaces, else "rlimits" (limits only, no isolation).  The
