@@ -472,7 +472,7 @@ def _spawn_sandboxed(request: dict) -> dict:
     """Fork a supervisor that builds the sandbox and forks the kernel inside it."""
     from .sandbox import supervise
 
-    spec = request["sandbox"]
+    spec = {**request["sandbox"], "parent": os.getpid()}
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:

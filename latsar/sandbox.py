@@ -25,8 +25,9 @@ Python 3.11 has no ``os.unshare``):
   namespace gives the same mounts; all capabilities are then dropped.
 - **Limits.** ``RLIMIT_CPU``, ``RLIMIT_AS``, ``RLIMIT_NPROC`` (processes and
   threads), ``RLIMIT_FSIZE``, ``RLIMIT_NOFILE``, no core files; a supervisor
-  process kills the kernel past ``wall_seconds``.  Output size is capped on the
-  grader's side (:class:`latsar.kernels.ForkingExecute`).
+  process kills the kernel past ``wall_seconds``, and as soon as the fork server
+  (or the supervisor itself) dies, so a killed run leaves no kernel behind.
+  Output size is capped on the grader's side (:class:`latsar.kernels.ForkingExecute`).
 
 ``mode`` "auto" picks "root" as root, else "userns" when the OS allows
 unprivileged user namespaces, else "rlimits" (limits only, no isolation).  The
@@ -40,6 +41,7 @@ import errno
 import json
 import os
 import resource
+import select
 import signal
 import subprocess
 import sys
@@ -238,7 +240,14 @@ def supervise(spec: dict, report_fd: int, become_kernel) -> None:
     """
     code = 1
     try:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the fork server went away: so do we
+        # Out of the run's process group, so that a kill of the group (``kill -9`` of
+        # ``latsar autograde``, the OOM killer) cannot take the supervisor before its kernel;
+        # when the fork server goes, the supervisor gets SIGTERM and kills the kernel first.
+        os.setsid()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != spec["parent"]:  # the fork server went before prctl took effect
+            raise SandboxError("fork server gone")
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # off the fork server's request/reply pipes
@@ -257,17 +266,29 @@ def supervise(spec: dict, report_fd: int, become_kernel) -> None:
                 Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
             else:
                 unshare(flags)
+        alive, alive_w = os.pipe()  # EOF on ``alive``: the supervisor is gone
         pid = os.fork()
         if pid == 0:
             os.close(report_fd)
+            os.close(alive_w)
             try:
                 prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
                 confine(spec)
+                # A change of uid (confine, as root) clears the parent-death signal: set it
+                # again, then check that the supervisor did not die in between.
+                prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+                watch = select.poll()
+                watch.register(alive, select.POLLIN)
+                if watch.poll(0):
+                    os._exit(71)
+                os.close(alive)
             except BaseException as exc:  # noqa: BLE001 — reported through the status file
                 _status(status_fd, {"error": f"sandbox: {exc}"})
                 os._exit(70)
             os.close(status_fd)
             become_kernel()  # never returns
+        os.close(alive)
+        signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
         os.write(report_fd, f"{pid}\n".encode())
         os.close(report_fd)
         wall = spec["limits"]["wall"]

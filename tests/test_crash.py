@@ -2,7 +2,10 @@
 
 Points hit from outside, on an event we observe (the whole process group is killed,
 or with ``/cli-only`` the command's own process alone):
-- ``mid-kernel``: a participant's (honest, slow) cell is executing in a kernel;
+- ``mid-kernel``: a participant's (honest, slow) cell is executing in a sandboxed kernel.
+  The sandbox hides the course folder, throws away the kernel's writes and cleans its
+  environment, so the cell cannot leave a marker on disk; it names its thread instead,
+  and the test sees that name from outside, on a process in a PID namespace of its own;
 - ``mid-gradebook-write``: SQLite's rollback journal exists, i.e. nbgrader is inside a
   write transaction;
 - ``mid-autograded-write``: nbgrader has begun writing a submission's autograded copy
@@ -18,6 +21,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -34,10 +38,10 @@ from latsar.simulate import simulate, write_sheet
 from .conftest import BIN, clone, released_course
 
 BAB2 = "bab2_konsep_pelayanan_publik"
-SLOW_CELL = (  # an honest participant whose cell takes a while; tells the test when it runs
-    "import os, pathlib, time\n"
-    "if os.environ.get('LATSAR_TEST_MARKER'):\n"
-    "    pathlib.Path(os.environ['LATSAR_TEST_MARKER']).touch()\n"
+SLOW_NAME = "latsar-slow"
+SLOW_CELL = (  # an honest participant whose cell takes a while; names its thread so the test sees it run
+    "import ctypes, time\n"
+    f"ctypes.CDLL(None).prctl(15, b'{SLOW_NAME}', 0, 0, 0)  # PR_SET_NAME\n"
     "time.sleep(2)"
 )
 TABLES = ("student", "submitted_assignment", "submitted_notebook", "grade", "comment")
@@ -76,7 +80,9 @@ def row_counts(url: str) -> dict[str, int]:
 
 
 def our_processes(course: Course) -> list[psutil.Process]:
-    """Processes of the killed run still alive: anything started in or for this course folder."""
+    """Processes of the killed run still alive: anything started in or for this course folder.
+
+    A sandboxed kernel shows its working folder (under the course) as its cwd."""
     found = []
     for proc in psutil.process_iter(["cmdline", "cwd", "environ"]):
         try:
@@ -97,8 +103,24 @@ def wait_until(condition, what: str, timeout: float = 300) -> None:
         time.sleep(0.002)
 
 
+def slow_cell_running(course: Course) -> bool:
+    """A sandboxed kernel (in a PID namespace of its own, its folder under this course) runs the slow cell."""
+    ours = os.readlink("/proc/self/ns/pid")
+    for proc in psutil.process_iter(["cwd"]):
+        try:
+            if not (proc.info["cwd"] or "").startswith(f"{course.root}/") \
+                    or os.readlink(f"/proc/{proc.pid}/ns/pid") == ours:
+                continue
+            names = [(task / "comm").read_text().strip() for task in Path(f"/proc/{proc.pid}/task").iterdir()]
+        except (psutil.Error, OSError, TypeError):
+            continue
+        if SLOW_NAME in names:
+            return True
+    return False
+
+
 def env_for(course: Course, **extra) -> dict:
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}",
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}",  # the marker tells our_processes the run's workers
            "LATSAR_TEST_MARKER": str(course.root / "kernel-runs"), **extra}
     env.pop("LATSAR_DB_URL", None)
     if course.gradebook_url:
@@ -119,9 +141,8 @@ def fingerprints(course: Course) -> list:
 def observed(point: str, course: Course):
     """A condition that becomes true at the crash point."""
     journal = course.root / "gradebook.db-journal"
-    marker = course.root / "kernel-runs"
     if point == "mid-kernel":
-        return marker.exists
+        return lambda: slow_cell_running(course)
     if point == "mid-gradebook-write":
         # a write transaction of autograde proper (the submissions' own rows), not the set-up
         return lambda: journal.exists() and any(course.autograded.glob("*/*/*.ipynb"))
