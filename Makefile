@@ -38,7 +38,7 @@ hub: $(STAMP) $(PROXY)
 	$(BIN)/latsar hub --course .
 
 test: system $(STAMP) $(PROXY)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 clean:
 	rm -rf submitted autograded/* feedback gradebook.db release/* export

@@ -20,9 +20,8 @@ import pytest
 
 from latsar.live.client import AsyncLiveClient, LiveClient, LiveRefused, LiveUnavailable
 
-# One hub (the session fixture live_hub) per xdist worker: keep its users on one worker
-# (make test uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("live-hub")
+# One hub (the session fixture live_hub) per xdist worker; `make test` uses --dist loadfile,
+# so a module's tests share their worker's hub.
 
 
 def instructor(hub) -> LiveClient:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
 from latsar.live.client import LiveClient
@@ -13,9 +12,8 @@ from latsar.live.widgets import AUTOGRADE_TEXT, LiveQuiz
 
 from .conftest import REPO
 
-# One hub (the session fixture live_hub) per xdist worker: keep its users on one worker
-# (make test uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("live-hub")
+# One hub (the session fixture live_hub) per xdist worker; `make test` uses --dist loadfile,
+# so a module's tests share their worker's hub.
 
 
 def wait_for(condition, timeout: float = 10.0):

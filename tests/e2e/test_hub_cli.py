@@ -15,8 +15,6 @@ from latsar.hub import free_port
 from ..conftest import BIN, copy_course
 from .conftest import log_in, open_lab
 
-# One hub per module: keep the module on one xdist worker (make test uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("hub-cli")
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +41,12 @@ def cli_hub(tmp_path_factory):
     assert "Ctrl-C" in output, f"latsar hub tidak siap:\n{output}"
     logins = dict(re.findall(r"│ (?:pengampu|peserta)\s*│ (\S+)\s*│ (\S+)\s*│", output))
     yield proc, output, logins, port
-    if proc.poll() is None:
-        proc.kill()
+    if proc.poll() is None:  # as Ctrl-C: a SIGKILL would orphan the hub it started
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def test_prints_url_and_logins(cli_hub):

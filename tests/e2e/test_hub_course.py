@@ -26,8 +26,6 @@ CASE_ANALYSIS = "bab3_analisis_kasus"
 CASE_TEXT = ("Antrean panjang di loket puskesmas: saya usul nomor antrean daring dan "
              "informasi jadwal yang jelas, sesuai asas keterbukaan dan standar pelayanan.")
 
-# One hub per module: keep the module on one xdist worker (make test uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("hub-course")
 
 
 def answer_plan(hub, shift: int) -> dict[str, str]:

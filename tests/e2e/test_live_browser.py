@@ -17,9 +17,8 @@ from latsar.live.widgets import LiveQuiz
 
 from ..livehub import PASSWORD
 
-# One hub (the session fixture live_hub) per xdist worker: keep its users on one worker
-# (make test uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("live-hub")
+# One hub (the session fixture live_hub) per xdist worker; `make test` uses --dist loadfile,
+# so a module's tests share their worker's hub.
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = os.environ.get("LATSAR_CHROMIUM", "/usr/bin/chromium")

@@ -11,14 +11,12 @@ import json
 import shutil
 
 import nbformat
-import pytest
 from playwright.sync_api import expect
 
 from ..conftest import REPO
 from .conftest import dismiss_toasts, log_in
 from .test_live_browser import run_first_cell, shot
 
-pytestmark = pytest.mark.xdist_group("live-on-latsar-hub")  # its own module-scoped hub
 
 
 def test_live_quiz_on_latsar_hub(hub, browser):
