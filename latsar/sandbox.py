@@ -369,7 +369,7 @@ def _rlimits(limits: dict, mode: str) -> None:
 
     cap(resource.RLIMIT_CPU, limits["cpu"], 1)  # SIGXCPU at the soft limit, SIGKILL a second later
     cap(resource.RLIMIT_AS, limits["as"])
-    if limits["as"]:
+    if limits["as"] and hasattr(_libc, "mallopt"):  # glibc only
         # glibc gives threads that meet on a locked heap an arena of their own, each reserving
         # 64 MiB of address space: an idle kernel (ten threads) reserved ~500 MiB, so a 512 MiB
         # RLIMIT_AS could fail its start ("can't start new thread", exit code 1) before any cell ran.
