@@ -352,6 +352,8 @@ def kernel_death(text: str, exits: list[dict], box) -> str | None:
     """A kernel death the participant's code caused (not retried), from the sandbox's exit record."""
     if not re.search(r"Kernel died|DeadKernelError", text) or not exits:
         return None
+    if re.search(r"before replying to kernel_info", text):
+        return None  # it died starting, before any participant code ran: retried
     last = exits[-1]
     cpu_limit = box.cpu_seconds if box else 0
     if last.get("signal") == signal.SIGXCPU or (
@@ -388,6 +390,8 @@ def failure_reason(text: str) -> str:
         (r"Unsupported nbformat version|nbformat.reader.NotJSONError|ValidationError",
          "format notebook tidak didukung"),
         (r"No such file or directory", "berkas hilang"),
+        (r"Kernel died before replying to kernel_info",
+         "kernel gagal mulai di dalam sandbox (batas memori Sandbox.memory_mb terlalu kecil?)"),
         (r"Kernel died|DeadKernelError", "kernel berhenti berulang kali"),
         (r"database is locked", "gradebook sedang terkunci"),
     ]

@@ -164,6 +164,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND = 1, 2, 4, 32, 4096
 MS_REC, MS_PRIVATE = 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 1, 38, 24, 28
 AT_RECURSIVE, MOUNT_ATTR_RDONLY = 0x8000, 0x1
+M_ARENA_MAX = -8  # mallopt
 SYS_MOUNT_SETATTR = {"x86_64": 442, "aarch64": 442}.get(os.uname().machine)
 
 
@@ -368,6 +369,11 @@ def _rlimits(limits: dict, mode: str) -> None:
 
     cap(resource.RLIMIT_CPU, limits["cpu"], 1)  # SIGXCPU at the soft limit, SIGKILL a second later
     cap(resource.RLIMIT_AS, limits["as"])
+    if limits["as"] and hasattr(_libc, "mallopt"):  # glibc only
+        # glibc gives threads that meet on a locked heap an arena of their own, each reserving
+        # 64 MiB of address space: an idle kernel (ten threads) reserved ~500 MiB, so a 512 MiB
+        # RLIMIT_AS could fail its start ("can't start new thread", exit code 1) before any cell ran.
+        _libc.mallopt(M_ARENA_MAX, 2)
     cap(resource.RLIMIT_FSIZE, limits["fsize"])
     cap(resource.RLIMIT_NOFILE, limits["nofile"])
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
