@@ -410,6 +410,7 @@ def publish(course: Course, exchange: Path, assignments: list[str] | None = None
     done = generate(course, assignments)
     overrides = Config()
     overrides.Exchange.root = str(exchange)
+    overrides.ExchangeReleaseAssignment.force = True  # a second `latsar hub` re-publishes the release
     nbapi = api(course, overrides)
     for assignment in done:
         check(nbapi.release_assignment(assignment), f"release_assignment {assignment}")

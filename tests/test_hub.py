@@ -1,0 +1,40 @@
+"""latsar.hub without a running hub: the plan's checks and re-publishing."""
+
+from __future__ import annotations
+
+import pytest
+
+from latsar import hub
+
+from .conftest import copy_course
+
+
+@pytest.fixture
+def course(tmp_path):
+    return copy_course(tmp_path / "course")
+
+
+def test_a_second_start_republishes_the_release(course, tmp_path):
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    assert hub.publish(course, exchange, ["bab1_pendahuluan"]) == ["bab1_pendahuluan"]
+    # stock release_assignment refuses an existing outbound folder without force
+    assert hub.publish(course, exchange, ["bab1_pendahuluan"]) == ["bab1_pendahuluan"]
+    assert (exchange / hub.COURSE_ID / "outbound" / "bab1_pendahuluan" / "bab1_pendahuluan.ipynb").exists()
+
+
+def test_plan_refuses_what_cannot_work(course, tmp_path):
+    with pytest.raises(hub.HubError, match="pengampu sekaligus peserta"):
+        hub.make_plan(course, ["ani"], ["ani", "budi"], 8000, tmp_path / "state", False)
+    with pytest.raises(hub.HubError, match="di dalam folder kursus"):
+        hub.make_plan(course, ["ani"], ["budi"], 8000, course.root / "state", False)
+    with pytest.raises(hub.HubError, match="minimal satu pengampu"):
+        hub.make_plan(course, [], ["budi"], 8000, tmp_path / "state", False)
+
+
+def test_roles_follow_nbgrader_groups(course, tmp_path):
+    plan = hub.make_plan(course, ["ani"], ["budi"], 8000, tmp_path / "state", False)
+    roles = {role["name"]: role for role in hub.roles(plan)}
+    assert "access:services!service=latsar-pelayanan" in roles["formgrade-latsar-pelayanan"]["scopes"]
+    assert not any(s.startswith("access:services!service=latsar-pelayanan")
+                   for s in roles["nbgrader-latsar-pelayanan"]["scopes"])
