@@ -14,6 +14,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from latsar import scores
 from latsar.itembank import LETTERS
@@ -57,6 +58,12 @@ def open_notebook(page, hub, user: str, assignment: str) -> None:
     dismiss_toasts(page)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
                            ":text('Python 3 (ipykernel) | Idle')", timeout=120_000)
+    # JupyterLab now and then asks which kernel to use although the notebook names python3
+    select = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
+    try:
+        select.click(timeout=3_000)
+    except PlaywrightTimeout:
+        pass
 
 
 def run_all(page, widgets: int) -> None:

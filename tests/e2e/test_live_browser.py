@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
 from latsar.live.client import LiveClient
@@ -125,7 +126,10 @@ def run_first_cell(page, shows, attempts: int = 4) -> None:
         if choose.is_visible():
             choose.click()
             continue
-        page.locator(".jp-Cell").first.click()
+        try:  # the kernel dialog can still pop up between the check above and this click
+            page.locator(".jp-Cell").first.click(timeout=5_000)
+        except PlaywrightTimeout:
+            continue
         page.keyboard.press("Shift+Enter")
         try:
             expect(shows.or_(choose)).to_be_visible(timeout=30_000)
