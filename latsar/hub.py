@@ -266,9 +266,12 @@ def _owner(path: Path) -> str:
 
 def _ensure_os_user(name: str, password: str) -> None:
     try:
-        pwd.getpwnam(name)
+        account = pwd.getpwnam(name)
     except KeyError:
         subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
+    else:
+        if account.pw_uid < 1000:  # never reset the password of root or a system account
+            raise HubError(f"Akun {name} adalah akun sistem (uid {account.pw_uid}); pilih nama lain.")
     subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
 
 

@@ -38,3 +38,8 @@ def test_roles_follow_nbgrader_groups(course, tmp_path):
     assert "access:services!service=latsar-pelayanan" in roles["formgrade-latsar-pelayanan"]["scopes"]
     assert not any(s.startswith("access:services!service=latsar-pelayanan")
                    for s in roles["nbgrader-latsar-pelayanan"]["scopes"])
+
+
+def test_system_accounts_are_refused():
+    with pytest.raises(hub.HubError, match="akun sistem"):
+        hub._ensure_os_user("root", "tidak-dipakai")
