@@ -14,7 +14,6 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from latsar import scores
 from latsar.itembank import LETTERS
@@ -58,12 +57,11 @@ def open_notebook(page, hub, user: str, assignment: str) -> None:
     dismiss_toasts(page)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
                            ":text('Python 3 (ipykernel) | Idle')", timeout=120_000)
-    # JupyterLab now and then asks which kernel to use although the notebook names python3
-    select = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
-    try:
-        select.click(timeout=3_000)
-    except PlaywrightTimeout:
-        pass
+    # stock JupyterLab now and then asks which kernel to use although the notebook names
+    # python3; deploy/jupyter/labsettings turns that question off for everyone
+    page.wait_for_timeout(2_000)
+    assert not page.locator(".jp-Dialog").is_visible(), \
+        f"JupyterLab asked {user} a question: {page.locator('.jp-Dialog').inner_text()!r}"
 
 
 def run_all(page, widgets: int) -> None:

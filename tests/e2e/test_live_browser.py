@@ -112,33 +112,52 @@ def test_instructor_chart_updates_while_participants_click(live_hub, page):
     assert saved and "peserta023" in saved[-1].read_text(encoding="utf-8")
 
 
-def run_first_cell(page, shows, attempts: int = 4) -> None:
+def run_first_cell(page, shows, attempts: int = 3) -> list[str]:
     """Run the notebook's first cell until ``shows`` is visible.
 
     JupyterLab sometimes asks which kernel to use (although the notebook names
     python3), sometimes after the kernel already shows idle: accept the proposed
-    kernel and run the cell again.
+    kernel and run the cell again (the test hub of tests/livehub.py has JupyterLab's
+    stock settings; ``latsar hub`` turns the question off).  A cell the kernel did run is given time
+    (a fresh kernel on a loaded machine imports slowly) rather than run again; a
+    failure quotes the cell's prompt and output, which say why.  Returns what had
+    to be retried, for tests that promise there was nothing.
     """
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status=idle]")
-    choose = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
-    for attempt in range(attempts):
+    # the dialog's accept button is labelled "Select" but named "Select Kernel" (aria-label)
+    choose = page.locator(".jp-Dialog").get_by_role("button", name="Select Kernel", exact=True)
+    cell = page.locator(".jp-Cell").first
+    seen: list[str] = []
+    for attempt in range(1, attempts + 1):
         expect(idle.or_(choose)).to_be_visible(timeout=120_000)
         if choose.is_visible():
             choose.click()
+            seen.append(f"{attempt}: dialog pilih kernel")
             continue
         try:  # the kernel dialog can still pop up between the check above and this click
-            page.locator(".jp-Cell").first.click(timeout=5_000)
+            cell.click(timeout=5_000)
         except PlaywrightTimeout:
+            seen.append(f"{attempt}: sel tidak bisa diklik")
             continue
         page.keyboard.press("Shift+Enter")
         try:
-            expect(shows.or_(choose)).to_be_visible(timeout=30_000)
+            expect(shows.or_(choose)).to_be_visible(timeout=90_000)
         except AssertionError:
+            seen.append(f"{attempt}: prompt {_text(cell.locator('.jp-InputPrompt'))!r}, "
+                        f"output {_text(cell.locator('.jp-OutputArea'))!r}")
             continue
         if shows.is_visible():
-            return
+            return seen
+        seen.append(f"{attempt}: dialog pilih kernel setelah Shift+Enter")
     shot(page, "lab_cell_did_not_run")
-    raise AssertionError(f"the live-quiz cell did not show its widget after {attempts} attempts")
+    raise AssertionError(f"the live-quiz cell did not show its widget after {attempts} attempts: {'; '.join(seen)}")
+
+
+def _text(locator) -> str:
+    try:
+        return locator.inner_text(timeout=2_000)[:600]
+    except Exception as exc:  # noqa: BLE001 - a diagnostic only
+        return f"<{type(exc).__name__}>"
 
 
 def _login(page, url: str, user: str) -> None:

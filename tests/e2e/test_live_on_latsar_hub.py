@@ -43,7 +43,11 @@ def test_live_quiz_on_latsar_hub(hub, browser):
     page.wait_for_selector(".jp-Notebook", timeout=120_000)
     dismiss_toasts(page)
     widget = page.locator(".latsar-live-choices")
-    run_first_cell(page, widget)
+    tracker = page.request.get(f"{hub.url}/user/{participant}/lab/api/settings/"
+                               "@jupyterlab/notebook-extension:tracker").json()
+    assert tracker["schema"]["properties"]["autoStartDefaultKernel"]["default"] is True  # deploy/jupyter/labsettings
+    retried = run_first_cell(page, widget)
+    assert not retried, f"JupyterLab asked the participant something before the cell ran: {retried}"
     output = page.locator(".jp-OutputArea").first
     expect(output).to_contain_text("MP1-05", timeout=30_000)
     widget.get_by_role("button", name="a", exact=True).click()
