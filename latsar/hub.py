@@ -148,9 +148,14 @@ def role_config_dir(role: str) -> Path:
     return DEPLOY / "jupyter" / role
 
 
+def config_path(role: str) -> str:
+    """``JUPYTER_CONFIG_PATH`` of a role: its own folder first, then what every role shares."""
+    return os.pathsep.join([str(role_config_dir(role)), str(role_config_dir("common"))])
+
+
 def user_environment(plan: HubPlan, role: str) -> dict[str, str]:
     return {
-        "JUPYTER_CONFIG_PATH": str(role_config_dir(role)),
+        "JUPYTER_CONFIG_PATH": config_path(role),
         "LATSAR_EXCHANGE": str(plan.exchange),
         "PATH": plan.python_bin + os.pathsep + "/usr/local/bin:/usr/bin:/bin",
         "JUPYTERHUB_DEFAULT_URL": "/lab",

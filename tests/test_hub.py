@@ -43,3 +43,24 @@ def test_roles_follow_nbgrader_groups(course, tmp_path):
 def test_system_accounts_are_refused():
     with pytest.raises(hub.HubError, match="akun sistem"):
         hub._ensure_os_user("root", "tidak-dipakai")
+
+
+@pytest.mark.parametrize("role", ["participant", "instructor", "grader"])
+def test_every_role_starts_kernels_without_asking(role, tmp_path):
+    """Each role's JUPYTER_CONFIG_PATH reaches the shared lab settings (no "Select Kernel" dialog)."""
+    import json
+    import subprocess
+
+    from .conftest import BIN
+
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path), "JUPYTER_CONFIG_PATH": hub.config_path(role)}
+    shown = subprocess.run([str(BIN / "jupyter"), "lab", "--show-config"], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    settings = hub.role_config_dir("common") / "labsettings"
+    assert f".app_settings_dir = '{settings}'" in shown.stdout
+    overrides = json.loads((settings / "overrides.json").read_text(encoding="utf-8"))
+    assert overrides["@jupyterlab/notebook-extension:tracker"]["autoStartDefaultKernel"] is True
+    # the role's own folder still decides its nbgrader extensions
+    formgrader = "nbgrader.server_extensions.formgrader | extension was successfully loaded"
+    assert (formgrader in shown.stderr) == (role == "grader")

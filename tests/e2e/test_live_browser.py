@@ -7,6 +7,7 @@ Each step saves a screenshot under ``tests/e2e/artifacts/``.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -113,20 +114,21 @@ def test_instructor_chart_updates_while_participants_click(live_hub, page):
 
 
 def run_first_cell(page, shows, attempts: int = 3) -> list[str]:
-    """Run the notebook's first cell until ``shows`` is visible.
+    """Run the notebook's first cell until ``shows`` is visible; return what got in the way.
 
-    JupyterLab sometimes asks which kernel to use (although the notebook names
-    python3), sometimes after the kernel already shows idle: accept the proposed
-    kernel and run the cell again (the test hub of tests/livehub.py has JupyterLab's
-    stock settings; ``latsar hub`` turns the question off).  A cell the kernel did run is given time
-    (a fresh kernel on a loaded machine imports slowly) rather than run again; a
-    failure quotes the cell's prompt and output, which say why.  Returns what had
-    to be retried, for tests that promise there was nothing.
+    Stock JupyterLab sometimes asks which kernel to use although the notebook names
+    python3 (the test hub of tests/livehub.py has stock settings; ``latsar hub``
+    turns the question off): the dialog is accepted and noted as ``dialog``.  On a
+    loaded machine a Shift+Enter pressed while the notebook is still settling can be
+    lost (the prompt stays ``[ ]``): it is pressed again.  A cell the kernel did
+    take is given time (a fresh kernel imports slowly) rather than run again.  A
+    failure quotes the cell's prompt and output, which say why.
     """
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status=idle]")
     # the dialog's accept button is labelled "Select" but named "Select Kernel" (aria-label)
     choose = page.locator(".jp-Dialog").get_by_role("button", name="Select Kernel", exact=True)
     cell = page.locator(".jp-Cell").first
+    prompt = cell.locator(".jp-InputPrompt")
     seen: list[str] = []
     for attempt in range(1, attempts + 1):
         expect(idle.or_(choose)).to_be_visible(timeout=120_000)
@@ -140,11 +142,15 @@ def run_first_cell(page, shows, attempts: int = 3) -> list[str]:
             seen.append(f"{attempt}: sel tidak bisa diklik")
             continue
         page.keyboard.press("Shift+Enter")
+        try:  # the kernel took the cell: [*] or [n]
+            expect(prompt.or_(choose).filter(has_text=re.compile(r"\[(\*|\d+)\]|Select"))).to_be_visible(timeout=15_000)
+        except AssertionError:
+            seen.append(f"{attempt}: Shift+Enter tidak sampai (prompt {_text(prompt)!r})")
+            continue
         try:
             expect(shows.or_(choose)).to_be_visible(timeout=90_000)
         except AssertionError:
-            seen.append(f"{attempt}: prompt {_text(cell.locator('.jp-InputPrompt'))!r}, "
-                        f"output {_text(cell.locator('.jp-OutputArea'))!r}")
+            seen.append(f"{attempt}: prompt {_text(prompt)!r}, output {_text(cell.locator('.jp-OutputArea'))!r}")
             continue
         if shows.is_visible():
             return seen

@@ -17,8 +17,3 @@ c.ServerApp.jpserver_extensions = {
     "nbgrader.server_extensions.course_list": False,
     "nbgrader.server_extensions.assignment_list": False,
 }
-
-# the settings every role shares: no "Select Kernel" question, no news prompt
-from pathlib import Path  # noqa: E402
-
-c.LabApp.app_settings_dir = str(Path(__file__).resolve().parent.parent / "labsettings")
