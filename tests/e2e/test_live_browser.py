@@ -6,26 +6,17 @@ Each step saves a screenshot under ``tests/e2e/artifacts/``.
 
 from __future__ import annotations
 
-import os
-import re
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
 from latsar.live.client import LiveClient
 from latsar.live.widgets import LiveQuiz
 
 from ..livehub import PASSWORD
+from .conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, run_first_cell, shot, wait_until
 
 # One hub (the session fixture live_hub) per xdist worker; `make test` uses --dist loadfile,
 # so a module's tests share their worker's hub.
-
-ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = os.environ.get("LATSAR_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
@@ -39,19 +30,6 @@ def page():
             yield page
         finally:
             browser.close()
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"live_{name}.png"), full_page=True)
-
-
-def wait_until(condition, timeout: float = 10.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def test_instructor_chart_updates_while_participants_click(live_hub, page):
@@ -77,7 +55,7 @@ def test_instructor_chart_updates_while_participants_click(live_hub, page):
         quiz.start()
     try:
         for quiz in quizzes.values():
-            wait_until(lambda q=quiz: q.run and q.run["item_id"] == "MP1-03" and q.run["state"] == "open")
+            wait_until(lambda q=quiz: q.run and q.run["item_id"] == "MP1-03" and q.run["state"] == "open", 10)
         clicks = [("peserta021", "b"), ("peserta022", "b"), ("peserta023", "d")]
         for n, (name, letter) in enumerate(clicks, start=1):
             quizzes[name].click(letter)  # the participant clicks
@@ -94,14 +72,14 @@ def test_instructor_chart_updates_while_participants_click(live_hub, page):
         key = LiveClient(live_hub.service_url, live_hub.instructor_token).state()["runs"][-1]["key"]
         expect(page.locator(".bar.key")).to_have_attribute("data-letter", key)
         expect(page.locator("#keyline")).to_contain_text(f"Kunci: {key}")
-        wait_until(lambda: quizzes["peserta023"].run["state"] == "revealed")
+        wait_until(lambda: quizzes["peserta023"].run["state"] == "revealed", 10)
         assert ("Benar" in quizzes["peserta023"].status.value) == (key == "d")
         shot(page, "3_revealed")
 
         page.click("#next")  # the next bank item
         expect(page.locator("#label")).to_have_text("Soal MP1-04")
         expect(page.locator("#answered")).to_have_text("0")
-        wait_until(lambda: quizzes["peserta021"].run["item_id"] == "MP1-04")
+        wait_until(lambda: quizzes["peserta021"].run["item_id"] == "MP1-04", 10)
 
         page.click("#end")
         expect(page.locator("#saved")).to_contain_text("Tabel sesi disimpan")
@@ -111,59 +89,6 @@ def test_instructor_chart_updates_while_participants_click(live_hub, page):
             quiz.stop()
     saved = sorted((live_hub.course_root / "live_sessions").glob("*.csv"))
     assert saved and "peserta023" in saved[-1].read_text(encoding="utf-8")
-
-
-def run_first_cell(page, shows, attempts: int = 3) -> list[str]:
-    """Run the notebook's first cell until ``shows`` is visible; return what got in the way.
-
-    Stock JupyterLab sometimes asks which kernel to use although the notebook names
-    python3 (the test hub of tests/livehub.py has stock settings; ``latsar hub``
-    turns the question off): the dialog is accepted and noted as ``dialog``.  On a
-    loaded machine a Shift+Enter pressed while the notebook is still settling can be
-    lost (the prompt stays ``[ ]``): it is pressed again.  A cell the kernel did
-    take is given time (a fresh kernel imports slowly) rather than run again.  A
-    failure quotes the cell's prompt and output, which say why.
-    """
-    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status=idle]")
-    # the dialog's accept button is labelled "Select" but named "Select Kernel" (aria-label)
-    choose = page.locator(".jp-Dialog").get_by_role("button", name="Select Kernel", exact=True)
-    cell = page.locator(".jp-Cell").first
-    prompt = cell.locator(".jp-InputPrompt")
-    seen: list[str] = []
-    for attempt in range(1, attempts + 1):
-        expect(idle.or_(choose)).to_be_visible(timeout=120_000)
-        if choose.is_visible():
-            choose.click()
-            seen.append(f"{attempt}: dialog pilih kernel")
-            continue
-        try:  # the kernel dialog can still pop up between the check above and this click
-            cell.click(timeout=5_000)
-        except PlaywrightTimeout:
-            seen.append(f"{attempt}: sel tidak bisa diklik")
-            continue
-        page.keyboard.press("Shift+Enter")
-        try:  # the kernel took the cell: [*] or [n]
-            expect(prompt.or_(choose).filter(has_text=re.compile(r"\[(\*|\d+)\]|Select"))).to_be_visible(timeout=15_000)
-        except AssertionError:
-            seen.append(f"{attempt}: Shift+Enter tidak sampai (prompt {_text(prompt)!r})")
-            continue
-        try:
-            expect(shows.or_(choose)).to_be_visible(timeout=90_000)
-        except AssertionError:
-            seen.append(f"{attempt}: prompt {_text(prompt)!r}, output {_text(cell.locator('.jp-OutputArea'))!r}")
-            continue
-        if shows.is_visible():
-            return seen
-        seen.append(f"{attempt}: dialog pilih kernel setelah Shift+Enter")
-    shot(page, "lab_cell_did_not_run")
-    raise AssertionError(f"the live-quiz cell did not show its widget after {attempts} attempts: {'; '.join(seen)}")
-
-
-def _text(locator) -> str:
-    try:
-        return locator.inner_text(timeout=2_000)[:600]
-    except Exception as exc:  # noqa: BLE001 - a diagnostic only
-        return f"<{type(exc).__name__}>"
 
 
 def _login(page, url: str, user: str) -> None:

@@ -14,8 +14,7 @@ import nbformat
 from playwright.sync_api import expect
 
 from ..conftest import REPO
-from .conftest import dismiss_toasts, log_in
-from .test_live_browser import run_first_cell, shot
+from .conftest import dismiss_toasts, log_in, run_first_cell, shot
 
 
 
