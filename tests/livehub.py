@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -19,24 +18,13 @@ from pathlib import Path
 
 import httpx
 
+from latsar.hub import free_port, proxy_command  # proxy: this repo's `npm ci`, else PATH
 from latsar.live import SERVICE_NAME, instructor_group, participant_group
 from latsar.live.service import PREFIX
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "latihan-langsung"
 SERVER_SCOPES = ["users:activity!user", f"access:services!service={SERVICE_NAME}"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def proxy_command() -> str:
-    from latsar.hub import proxy_command as course_proxy  # this repo's `npm ci`, else PATH
-
-    return course_proxy()
 
 
 CONFIG = """\

@@ -14,13 +14,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from latsar.hub import free_port
 
 PASSWORD = "rahasia-uji-9f3"  # the throw-away cluster's superuser password
 
@@ -34,12 +35,6 @@ def pg_bin() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Cluster:
     """A private PostgreSQL cluster in a temporary folder."""
 
@@ -50,7 +45,7 @@ class Cluster:
         self.bin = bindir
         self.dir = Path(tempfile.mkdtemp(prefix="latsar-pg-"))  # not under pytest's 0700 tmp: postgres must enter it
         self.data = self.dir / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.user = None
         if os.geteuid() == 0:
             self.user = "postgres"

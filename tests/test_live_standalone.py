@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from latsar.cli import main
+from latsar.hub import free_port
 from latsar.live.client import LiveClient, LiveRefused
 
 from .conftest import BIN
-from .livehub import free_port
 
 
 def test_missing_token_file_is_a_clear_message(course):
