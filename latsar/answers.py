@@ -68,7 +68,8 @@ def write_answers(folder: str | Path, answers: dict[str, str]) -> Path:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; instructors must read it after collect
+        # mkstemp makes 0600, and so it stays: a neighbour must not copy one's clicks.  nbgrader
+        # submit gives the copy in the exchange its own permissions; collect runs as the grader.
         os.replace(tmp, folder / ANSWER_FILE)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

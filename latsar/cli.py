@@ -322,8 +322,16 @@ def _print_hub(plan, logins: dict[str, str]) -> None:
     console.print(f"Hub: {plan.url}/hub/login")
     console.print(f"Formgrader (pengampu): {plan.url}/services/{GRADER_SERVICE}/formgrader")
     console.print(f"Kuis langsung (pengampu): {plan.url}/services/latsar-live/")
-    mode = "akun sistem" if plan.system_users else "satu akun OS untuk semua (mode coba-coba)"
-    console.print(f"Mode: {mode}. Log: {plan.state / 'jupyterhub.log'}. Tekan Ctrl-C untuk berhenti.")
+    if plan.system_users:
+        mode = "akun sistem; folder kursus dan status hub tertutup bagi peserta (diperiksa sebagai peserta)"
+    elif plan.run_as:
+        mode = (f"coba-coba: semua server berjalan sebagai akun {plan.run_as} (bukan root), kata sandi per akun; "
+                "peserta berbagi satu akun OS — bukan untuk kelas sungguhan")
+    else:
+        mode = ("coba-coba tanpa root: server peserta berjalan sebagai akun Anda dan DAPAT membaca folder kursus "
+                "(termasuk kunci) — hanya untuk mencoba sendiri, bukan untuk kelas")
+    console.print(f"Mode: {mode}.")
+    console.print(f"Log: {plan.state / 'jupyterhub.log'}. Tekan Ctrl-C untuk berhenti.")
 
 
 @main.command()

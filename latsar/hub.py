@@ -97,8 +97,12 @@ class HubPlan:
     grader_port: int = field(default_factory=free_port)
     #: the live-quiz service ``latsar-live`` (latsar/live/service.py)
     live_port: int = field(default_factory=free_port)
-    #: the single-user fallback's shared password (DummyAuthenticator); unused with PAM.
-    shared_password: str | None = None
+    #: the single-user fallback's scrypt hashes, one per account (latsar.hub_trial); unused with PAM.
+    password_hashes: dict[str, str] = field(default_factory=dict)
+    #: the single-user fallback as root: the unprivileged OS account every server runs as.
+    run_as: str | None = None
+    #: participants' and instructors' Python and Jupyter config, outside the course (latsar.runtime).
+    runtime_dir: str | None = None
     #: OS account that runs the formgrader service: the course folder's owner.
     grader_user: str | None = None
     python_bin: str = field(default_factory=lambda: str(Path(sys.executable).parent))
@@ -123,6 +127,15 @@ class HubPlan:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def user_bin(self) -> str:
+        """The Python every user's server runs: the runtime's once built, else the running one."""
+        if self.runtime_dir:
+            from .runtime import python_bin
+
+            return str(python_bin(Path(self.runtime_dir)))
+        return self.python_bin
+
     def home(self, user: str) -> Path:
         if self.system_users:
             return Path(pwd.getpwnam(user).pw_dir)
@@ -143,21 +156,28 @@ class HubPlan:
 
 # -- the hub's configuration --------------------------------------------------
 
-def role_config_dir(role: str) -> Path:
-    """Per-role Jupyter config: which nbgrader extensions a server has (see deploy/jupyter/)."""
+def role_config_dir(role: str, runtime: str | None = None) -> Path:
+    """Per-role Jupyter config: which nbgrader extensions a server has (see deploy/jupyter/).
+
+    Users' servers read the runtime's copy (outside the course folder); the grader, this checkout's."""
+    if runtime and role != "grader":
+        from .runtime import config_dir
+
+        return config_dir(Path(runtime), role)
     return DEPLOY / "jupyter" / role
 
 
-def config_path(role: str) -> str:
+def config_path(role: str, runtime: str | None = None) -> str:
     """``JUPYTER_CONFIG_PATH`` of a role: its own folder first, then what every role shares."""
-    return os.pathsep.join([str(role_config_dir(role)), str(role_config_dir("common"))])
+    return os.pathsep.join([str(role_config_dir(role, runtime)), str(role_config_dir("common", runtime))])
 
 
 def user_environment(plan: HubPlan, role: str) -> dict[str, str]:
+    python = plan.python_bin if role == "grader" else plan.user_bin
     return {
-        "JUPYTER_CONFIG_PATH": config_path(role),
+        "JUPYTER_CONFIG_PATH": config_path(role, plan.runtime_dir),
         "LATSAR_EXCHANGE": str(plan.exchange),
-        "PATH": plan.python_bin + os.pathsep + "/usr/local/bin:/usr/bin:/bin",
+        "PATH": python + os.pathsep + "/usr/local/bin:/usr/bin:/bin",
         "JUPYTERHUB_DEFAULT_URL": "/lab",
     }
 
@@ -224,12 +244,13 @@ def configure(c, plan: HubPlan) -> None:
         c.JupyterHub.authenticator_class = "pam"
         c.JupyterHub.spawner_class = "localprocess"
     else:
-        c.JupyterHub.authenticator_class = "dummy"
-        c.DummyAuthenticator.password = plan.shared_password
-        c.JupyterHub.spawner_class = "simple"
-        c.SimpleLocalProcessSpawner.home_dir_template = str(state / "home" / "{username}")
-        if os.geteuid() == 0:
-            c.Spawner.args = ["--allow-root"]  # every server runs as this one (root) account
+        from .hub_trial import PlanAuthenticator, TrialSpawner
+
+        c.JupyterHub.authenticator_class = PlanAuthenticator
+        c.PlanAuthenticator.password_hashes = plan.password_hashes
+        c.JupyterHub.spawner_class = TrialSpawner
+        c.TrialSpawner.home_dir_template = str(state / "home" / "{username}")
+        c.TrialSpawner.run_as = plan.run_as or ""
     c.JupyterHub.load_groups = {
         INSTRUCTOR_GROUP: {"users": sorted(plan.instructors)},
         PARTICIPANT_GROUP: {"users": sorted(plan.participants)},
@@ -240,7 +261,7 @@ def configure(c, plan: HubPlan) -> None:
 
     configure_live(c, plan.course_root, port=plan.live_port, python=str(Path(plan.python_bin) / "python"))
 
-    c.Spawner.cmd = [str(Path(plan.python_bin) / "jupyterhub-singleuser")]
+    c.Spawner.cmd = [str(Path(plan.user_bin) / "jupyterhub-singleuser")]
     c.Spawner.default_url = "/lab"
     c.Spawner.start_timeout = 120
     c.Spawner.http_timeout = 120
@@ -257,8 +278,7 @@ def configure(c, plan: HubPlan) -> None:
         if not plan.system_users:
             # One OS account for everyone: nbgrader would take the OS name as student id.
             spawner.environment["LATSAR_STUDENT_ID"] = spawner.user.name
-            home = plan.home(spawner.user.name)
-            home.mkdir(parents=True, exist_ok=True)
+            _trial_home(plan, spawner.user.name)
 
     c.Spawner.pre_spawn_hook = pre_spawn_hook
 
@@ -273,46 +293,92 @@ def _ensure_os_user(name: str, password: str) -> None:
     try:
         account = pwd.getpwnam(name)
     except KeyError:
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
+        # HOME_MODE: Debian's default home is 0755, so a neighbour could read one's clicks
+        subprocess.run(["useradd", "--create-home", "-K", "HOME_MODE=0700", "--shell", "/bin/bash", name],
+                       check=True)
     else:
         if account.pw_uid < 1000:  # never reset the password of root or a system account
             raise HubError(f"Akun {name} adalah akun sistem (uid {account.pw_uid}); pilih nama lain.")
     subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
 
 
-def _check_reachable(plan: HubPlan, user: str) -> None:
-    """Every account must be able to run the venv's Python (pyenv under /root is not)."""
-    python = Path(plan.python_bin) / "python"
-    probe = subprocess.run(
-        ["su", "-s", "/bin/sh", user, "-c", f"'{python}' -c 'import nbgrader'"],
-        capture_output=True, text=True,
-    )
-    if probe.returncode != 0:
-        raise HubError(
-            f"Akun {user} tidak bisa menjalankan {python}: {probe.stderr.strip()[-300:]}\n"
-            "Buat ulang .venv dengan Python yang bisa dibaca semua pengguna "
-            "(make memakai /usr/bin/python3.11 bila ada), lalu coba lagi."
-        )
+def _ensure_trial_account() -> str:
+    """The unprivileged account of the trial hub's servers (a system account, no log-in)."""
+    from .hub_trial import TRIAL_ACCOUNT
+
+    try:
+        pwd.getpwnam(TRIAL_ACCOUNT)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                        "--shell", "/usr/sbin/nologin", TRIAL_ACCOUNT], check=True)
+    return TRIAL_ACCOUNT
+
+
+def _trial_home(plan: HubPlan, user: str) -> Path:
+    """A trial account's home: ``0700``, owned by the account the servers run as."""
+    home = plan.home(user)
+    home.mkdir(parents=True, exist_ok=True)
+    if plan.run_as and os.geteuid() == 0:
+        account = pwd.getpwnam(plan.run_as)
+        os.chown(home, account.pw_uid, account.pw_gid)
+    home.chmod(0o700)
+    return home
 
 
 def prepare(plan: HubPlan) -> dict[str, str]:
-    """Create folders and accounts; return user → password."""
+    """Create folders, accounts and the users' runtime; close the course to participants.
+
+    Returns user → password.  Raises :class:`HubError` when a participant could
+    still read the course folder, the gradebook, the live store or hub state."""
+    from . import hub_security as sec
+    from .hub_trial import hash_password
+    from .runtime import ensure
+
     state = plan.state
     state.mkdir(parents=True, exist_ok=True)
-    state.chmod(0o755)
     plan.exchange.mkdir(exist_ok=True)
-    plan.exchange.chmod(0o777)  # nbgrader's shared exchange: every account writes its inbound
-    logins: dict[str, str] = {}
+    plan.exchange.chmod(0o1777)  # nbgrader's shared exchange: every account writes its inbound
+    plan.runtime_dir = str(ensure())
+    logins = {user: secrets.token_urlsafe(9) for user in [*plan.instructors, *plan.participants]}
     if plan.system_users:
-        for user in [*plan.instructors, *plan.participants]:
-            logins[user] = secrets.token_urlsafe(9)
-            _ensure_os_user(user, logins[user])
-        _check_reachable(plan, plan.participants[0] if plan.participants else plan.instructors[0])
+        for user, password in logins.items():
+            _ensure_os_user(user, password)
+            sec.close_home(user)
+        probe_as = plan.participants[0] if plan.participants else None
     else:
-        for user in [*plan.instructors, *plan.participants]:
-            plan.home(user).mkdir(parents=True, exist_ok=True)
-            logins[user] = plan.shared_password
+        plan.password_hashes = {user: hash_password(password) for user, password in logins.items()}
+        if os.geteuid() == 0:
+            plan.run_as = _ensure_trial_account()
+        (state / "home").mkdir(exist_ok=True)
+        (state / "home").chmod(0o711)
+        for user in logins:
+            _trial_home(plan, user)
+        probe_as = plan.run_as
+    if os.geteuid() == 0:
+        _close_everything(plan, probe_as)
     return logins
+
+
+def _close_everything(plan: HubPlan, probe_as: str | None) -> None:
+    """Course folder, checkout and hub state closed; then proven as a participant account."""
+    from . import hub_security as sec
+
+    course = Path(plan.course_root)
+    gid = sec.ensure_group(plan.instructors if plan.system_users else [])
+    sec.close_course(course, gid)
+    checkout = sec.checkout_of_package()
+    if checkout is not None and checkout != course:
+        sec.close_checkout(checkout, gid)
+    plan.save()
+    sec.close_state(plan.state, plan.exchange)
+    if probe_as is None:
+        return
+    python = Path(plan.user_bin) / "python"
+    try:
+        found = sec.verify(probe_as, python, sec.protected_paths(course, plan.state, plan.exchange, checkout))
+        sec.refuse_if_readable(found, probe_as)
+    except sec.SecurityError as exc:
+        raise HubError(str(exc)) from None
 
 
 def make_plan(course: Course, instructors: list[str], participants: list[str], port: int,
@@ -336,7 +402,6 @@ def make_plan(course: Course, instructors: list[str], participants: list[str], p
         course_root=str(course.root), state_dir=str(state),
         instructors=list(instructors), participants=list(participants),
         system_users=system_users, port=port,
-        shared_password=None if system_users else secrets.token_urlsafe(9),
         grader_user=_owner(course.root),
     )
 
@@ -363,10 +428,13 @@ def start(plan: HubPlan) -> subprocess.Popen:
     plan.save()
     env = dict(os.environ, **{PLAN_ENV: str(plan.plan_file)})
     env["PATH"] = plan.python_bin + os.pathsep + env.get("PATH", "")
-    log = open(plan.state / "jupyterhub.log", "ab")
+    log_path = plan.state / "jupyterhub.log"
+    log = open(os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
+    os.chmod(log_path, 0o600)
     proc = subprocess.Popen(
         [str(Path(plan.python_bin) / "jupyterhub"), "-f", str(HUB_CONFIG)],
         cwd=plan.state, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        umask=0o077,  # hub state (database, cookie secret, log) and users' new files: owner only
     )
     try:
         wait_until_up(plan, proc)

@@ -1,0 +1,136 @@
+"""The Python environment participants' servers run on a hub: outside every course folder.
+
+A participant's JupyterLab and kernel need Python, JupyterLab, nbgrader's
+assignment list and the part of ``latsar`` that runs in kernels.  They must not
+need the course folder: that folder holds the item bank (every key), the
+gradebook, the live store and everyone's submissions, and is closed to
+participants (:mod:`latsar.hub_security`).  The checkout's ``.venv`` lives
+inside it and installs ``latsar`` *editable* (its path leads back to the
+course), so the hub builds a runtime of its own:
+
+- ``venv/`` — a copy of the running virtual environment with the ``latsar``
+  package copied in as plain files (a non-editable install: no path back to the
+  checkout, no item bank, no key) and the scripts' ``#!`` lines pointing at the
+  copy;
+- ``jupyter/`` — the per-role Jupyter configuration of ``deploy/jupyter``.
+
+It is built once per content (a digest of the environment's package list, the
+``latsar`` package and ``deploy/jupyter``) into a fresh folder and renamed into
+place, under a lock, so parallel hubs share it and a crash leaves no half-built
+runtime.  Copying takes seconds where a new ``pip install`` takes minutes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import latsar
+
+PACKAGE = Path(latsar.__file__).resolve().parent
+#: Where ``deploy/jupyter`` is: beside the package in a checkout.
+DEPLOY_JUPYTER = PACKAGE.parent / "deploy" / "jupyter"
+STAMP = ".latsar-runtime"
+SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+
+
+def default_root() -> Path:
+    """Shared by every hub of this machine (root) or of this user."""
+    if os.geteuid() == 0:
+        return Path("/opt/latsar-pelayanan/runtime")
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "latsar-pelayanan" / "runtime"
+
+
+def _site_packages(prefix: Path) -> Path:
+    return prefix / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+
+
+def _editable_traces(site: Path) -> list[Path]:
+    """Files that make ``latsar`` an editable install (they name the checkout)."""
+    return [p for p in site.iterdir()
+            if p.name.startswith(("__editable__", "latsar_pelayanan-")) or p.name in ("latsar", "latsar.egg-link")]
+
+
+def digest(prefix: Path = Path(sys.prefix)) -> str:
+    """What the runtime is made of: installed distributions, the package's files, the Jupyter config."""
+    h = hashlib.sha256(sys.version.encode())
+    site = _site_packages(prefix)
+    for entry in sorted(p.name for p in site.iterdir() if p.name.endswith(".dist-info")):
+        h.update(entry.encode() + b"\0")
+    for folder in (PACKAGE, DEPLOY_JUPYTER):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def ensure(root: Path | None = None) -> Path:
+    """The runtime folder for this environment and code, built if missing; returns it."""
+    root = Path(root or default_root())
+    root.mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o755)
+    target = root / digest()
+    if (target / STAMP).is_file():
+        return target
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / STAMP).is_file():  # built by another hub while we waited
+            return target
+        tmp = root / f".{target.name}.{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            _build(tmp, final=target)
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    for old in root.iterdir():  # earlier builds: only the newest is kept
+        if old != target and old.name != ".lock" and not old.name.startswith("."):
+            shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def _build(dest: Path, final: Path) -> None:
+    """Build in ``dest``; scripts name ``final``, where ``dest`` is renamed to."""
+    source = Path(sys.prefix)
+    venv = dest / "venv"
+    shutil.copytree(source, venv, symlinks=True, ignore=SKIP)
+    site = _site_packages(venv)
+    for trace in _editable_traces(site):
+        if trace.is_dir() and not trace.is_symlink():
+            shutil.rmtree(trace)
+        else:
+            trace.unlink()
+    shutil.copytree(PACKAGE, site / "latsar", ignore=SKIP)
+    _repoint_scripts(venv / "bin", str(source), str(final / "venv"))
+    shutil.copytree(DEPLOY_JUPYTER, dest / "jupyter", ignore=SKIP)
+    for path in [dest, *dest.rglob("*")]:  # readable and runnable by every account, writable by none
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode
+        os.chmod(path, (mode | 0o444 | (0o111 if path.is_dir() or mode & 0o100 else 0)) & ~0o022)
+    (dest / STAMP).write_text(f"built from {sys.prefix}\n")
+
+
+def _repoint_scripts(bin_dir: Path, old: str, new: str) -> None:
+    """Scripts name the old venv (``#!<old>/bin/python``, ``VIRTUAL_ENV=…``): point them at the copy,
+    so that nothing in the runtime leads back to the checkout."""
+    for script in [*bin_dir.iterdir(), bin_dir.parent / "pyvenv.cfg"]:
+        if script.is_symlink() or not script.is_file():
+            continue
+        data = script.read_bytes()
+        if old.encode() in data and b"\0" not in data[:4096]:
+            script.write_bytes(data.replace(old.encode(), new.encode()))
+
+
+def python_bin(runtime: Path) -> Path:
+    return runtime / "venv" / "bin"
+
+
+def config_dir(runtime: Path, role: str) -> Path:
+    return runtime / "jupyter" / role

@@ -1,0 +1,183 @@
+"""A participant attacks the course on the hub ``latsar hub`` starts (real OS accounts, as in CI).
+
+Every attempt runs as the participant's own OS account (``runuser``) with the
+Python their server runs, against the live hub of ``tests/e2e/conftest.py``.
+Nothing of the course, the hub state or a peer's home may be read, the
+installed package must lead to no key, and a submission forged under a peer's
+id must not be collected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from latsar import hub_security
+from latsar.answers import write_answers
+
+from ..conftest import REPO
+
+BAB2 = "bab2_konsep_pelayanan_publik"
+
+
+
+def as_user(hub, user: str, code: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Python ``code`` run as OS account ``user``, with its server's Python and environment."""
+    env = {"HOME": str(hub.home(user)), "PATH": f"{hub.plan.user_bin}:/usr/bin:/bin", "USER": user,
+           **{k: v for k, v in hubmod_env(hub).items()}}
+    return subprocess.run([hub_security.RUNUSER, "-u", user, "--", str(Path(hub.plan.user_bin) / "python"), "-c",
+                           textwrap.dedent(code), *args],
+                          capture_output=True, text=True, env=env, cwd=str(cwd or hub.home(user)), timeout=300)
+
+
+def hubmod_env(hub) -> dict[str, str]:
+    from latsar.hub import user_environment
+
+    env = user_environment(hub.plan, "participant")
+    env.pop("PATH")
+    return env
+
+
+def test_participant_reads_nothing_of_the_course_or_the_hub(hub):
+    attacker = hub.plan.participants[0]
+    # something of everything worth stealing exists first
+    (hub.course.root / "gradebook.db").write_bytes(b"SQLite format 3\0")
+    (hub.course.root / "live_sessions").mkdir(exist_ok=True)
+    roots = [str(hub.course.root), str(hub.plan.state), str(REPO / "course_data"), str(REPO / ".git")]
+    result = as_user(hub, attacker, """
+        import json, os, sys
+        exchange = sys.argv[2]
+        readable = []
+        for top in json.loads(sys.argv[1]):
+            for folder, dirs, files in os.walk(top):
+                if folder.startswith(exchange):
+                    dirs[:] = []
+                    continue
+                for name in files:
+                    path = os.path.join(folder, name)
+                    try:
+                        with open(path, "rb") as handle:
+                            handle.read(1)
+                        readable.append(path)
+                    except OSError:
+                        pass
+            try:
+                os.listdir(top)
+                if not top.startswith(os.path.dirname(exchange)):
+                    readable.append(top + "/")
+            except OSError:
+                pass
+        print(json.dumps(readable))
+    """, json.dumps(roots), str(hub.plan.exchange))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [], "a participant read these"
+
+
+def test_the_package_leads_to_no_key(hub):
+    attacker = hub.plan.participants[0]
+    # course paths, a key pinned into a test (as the gradebook holds it), the bank's own text
+    stems = [item.stem[:60] for item in hub.course.item_bank]
+    secrets = [str(hub.course.root), str(REPO), *stems]
+    result = as_user(hub, attacker, """
+        import json, os, re, sys
+        import latsar, latsar.answers, latsar.hub, latsar.course
+        package = os.path.dirname(latsar.__file__)
+        runtime = sys.prefix
+        pinned = re.compile(rb'check\\("MP[12]-[0-9]+", key="[a-d]"\\)')
+        hits = []
+        for top in (package, os.path.dirname(runtime)):
+            for folder, _, files in os.walk(top):
+                for name in files:
+                    path = os.path.join(folder, name)
+                    if name == "item_bank.yaml":
+                        hits.append(path)
+                    if top != package and not name.endswith((".py", ".json", ".yaml", ".cfg", ".txt")):
+                        continue
+                    try:
+                        data = open(path, "rb").read()
+                    except OSError:
+                        continue
+                    hits += [f"{path}: {s}" for s in json.loads(sys.argv[1]) if s.encode() in data]
+                    if pinned.search(data):
+                        hits.append(f"{path}: pinned key")
+        repo = latsar.hub.REPO
+        bank = os.path.join(repo, "course_data", "item_bank.yaml")
+        print(json.dumps({"package": package, "hits": hits, "bank": os.path.exists(bank),
+                          "environ": {k: v for k, v in os.environ.items() if "/" in v}}))
+    """, json.dumps(secrets))
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert not seen["package"].startswith((str(hub.course.root), str(REPO))), seen["package"]
+    assert seen["hits"] == []
+    assert not seen["bank"]
+    assert not any(str(hub.course.root) in v or str(REPO) in v for v in seen["environ"].values()), seen["environ"]
+
+
+def test_a_peer_home_and_clicks_are_closed(hub):
+    attacker, peer = hub.plan.participants[:2]
+    home = hub.home(peer)
+    write_answers(home, {"MP1-01": "b"})  # as the widget writes it
+    shutil.chown(home / ".jawaban.json", peer, peer)
+    assert (home / ".jawaban.json").stat().st_mode & 0o777 == 0o600
+    result = as_user(hub, attacker, """
+        import os, sys
+        out = []
+        for attempt in (lambda: os.listdir(sys.argv[1]), lambda: open(sys.argv[1] + "/.jawaban.json").read()):
+            try:
+                attempt()
+                out.append("read")
+            except OSError:
+                out.append("denied")
+        print(",".join(out))
+    """, str(home))
+    assert result.stdout.strip() == "denied,denied", result.stdout + result.stderr
+
+
+def test_hub_processes_keep_their_secrets(hub):
+    """The hub's and its services' environments (API tokens, the proxy's token) stay closed."""
+    import psutil
+
+    pids = [hub.proc.pid] + [p.pid for p in psutil.Process(hub.proc.pid).children(recursive=True)
+                             if p.username() == "root"]
+    attacker = hub.plan.participants[0]
+    result = as_user(hub, attacker, """
+        import sys
+        read = []
+        for pid in sys.argv[1].split(","):
+            try:
+                open(f"/proc/{pid}/environ", "rb").read()
+                read.append(pid)
+            except OSError:
+                pass
+        print(",".join(read))
+    """, ",".join(map(str, pids)))
+    assert result.stdout.strip() == "", f"environ of {result.stdout} readable"
+
+
+def test_the_hub_refuses_to_start_when_the_course_is_readable(hub, tmp_path):
+    """latsar hub proves the closure as a participant; a folder opened afterwards is reported."""
+    participant = hub.plan.participants[0]
+    bank = hub.course.root / "course_data" / "item_bank.yaml"
+    mode = hub.course.root.stat().st_mode
+    try:
+        os.chmod(hub.course.root, 0o755)
+        os.chmod(bank.parent, 0o755)
+        os.chmod(bank, 0o644)
+        found = hub_security.verify(participant, Path(hub.plan.user_bin) / "python",
+                                    hub_security.protected_paths(hub.course.root, hub.plan.state,
+                                                                 hub.plan.exchange, None))
+        assert str(bank) in found
+        with pytest.raises(hub_security.SecurityError, match="masih dapat membaca"):
+            hub_security.refuse_if_readable(found, participant)
+    finally:
+        hub_security.close_course(hub.course.root, hub.course.root.stat().st_gid)
+        os.chmod(hub.course.root, mode)
+    assert hub_security.verify(participant, Path(hub.plan.user_bin) / "python",
+                               hub_security.protected_paths(hub.course.root, hub.plan.state,
+                                                            hub.plan.exchange, None)) == []
