@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .course import Course, LatsarError
+from .hub_security import system_command
 
 COURSE_ID = "latsar-pelayanan"
 INSTRUCTOR_GROUP = f"formgrade-{COURSE_ID}"
@@ -294,12 +295,12 @@ def _ensure_os_user(name: str, password: str) -> None:
         account = pwd.getpwnam(name)
     except KeyError:
         # HOME_MODE: Debian's default home is 0755, so a neighbour could read one's clicks
-        subprocess.run(["useradd", "--create-home", "-K", "HOME_MODE=0700", "--shell", "/bin/bash", name],
-                       check=True)
+        subprocess.run([system_command("useradd"), "--create-home", "-K", "HOME_MODE=0700",
+                        "--shell", "/bin/bash", name], check=True)
     else:
         if account.pw_uid < 1000:  # never reset the password of root or a system account
             raise HubError(f"Akun {name} adalah akun sistem (uid {account.pw_uid}); pilih nama lain.")
-    subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
+    subprocess.run([system_command("chpasswd")], input=f"{name}:{password}\n", text=True, check=True)
 
 
 def _ensure_trial_account() -> str:
@@ -309,7 +310,7 @@ def _ensure_trial_account() -> str:
     try:
         pwd.getpwnam(TRIAL_ACCOUNT)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+        subprocess.run([system_command("useradd"), "--system", "--no-create-home", "--home-dir", "/nonexistent",
                         "--shell", "/usr/sbin/nologin", TRIAL_ACCOUNT], check=True)
     return TRIAL_ACCOUNT
 

@@ -37,7 +37,14 @@ from pathlib import Path
 from .course import ITEM_BANK, LatsarError
 
 INSTRUCTOR_OS_GROUP = "latsar-pengampu"
-RUNUSER = shutil.which("runuser") or "/usr/sbin/runuser"  # util-linux; /usr/sbin is not on every PATH
+
+
+def system_command(name: str) -> str:
+    """An administration command (useradd, runuser, …): /usr/sbin is not on every PATH."""
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])) or name
+
+
+RUNUSER = system_command("runuser")
 #: Big trees without secrets: closed at their top only (the course root closes them anyway).
 NOT_WALKED = {".venv", "node_modules"}
 #: What a checkout that is not the hub's course keeps secret (closed at the top, not walked).
@@ -54,12 +61,12 @@ def ensure_group(members: list[str], name: str = INSTRUCTOR_OS_GROUP) -> int:
     try:
         gid = grp.getgrnam(name).gr_gid
     except KeyError:
-        subprocess.run(["groupadd", "--system", name], check=True)
+        subprocess.run([system_command("groupadd"), "--system", name], check=True)
         gid = grp.getgrnam(name).gr_gid
     present = set(grp.getgrnam(name).gr_mem)
     for user in members:
         if user not in present and user != "root":
-            subprocess.run(["usermod", "-a", "-G", name, user], check=True)
+            subprocess.run([system_command("usermod"), "-a", "-G", name, user], check=True)
     return gid
 
 

@@ -22,6 +22,7 @@ runtime.  Copying takes seconds where a new ``pip install`` takes minutes.
 
 from __future__ import annotations
 
+import compileall
 import fcntl
 import hashlib
 import os
@@ -36,6 +37,9 @@ PACKAGE = Path(latsar.__file__).resolve().parent
 DEPLOY_JUPYTER = PACKAGE.parent / "deploy" / "jupyter"
 STAMP = ".latsar-runtime"
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+#: The venv is copied with its bytecode: the runtime is read-only to its users, who could not
+#: write it, and compiling on every import made a server start several seconds slower.
+KEEP_BYTECODE = shutil.ignore_patterns(".ipynb_checkpoints")
 
 
 def default_root() -> Path:
@@ -99,7 +103,7 @@ def _build(dest: Path, final: Path) -> None:
     """Build in ``dest``; scripts name ``final``, where ``dest`` is renamed to."""
     source = Path(sys.prefix)
     venv = dest / "venv"
-    shutil.copytree(source, venv, symlinks=True, ignore=SKIP)
+    shutil.copytree(source, venv, symlinks=True, ignore=KEEP_BYTECODE)
     site = _site_packages(venv)
     for trace in _editable_traces(site):
         if trace.is_dir() and not trace.is_symlink():
@@ -107,6 +111,7 @@ def _build(dest: Path, final: Path) -> None:
         else:
             trace.unlink()
     shutil.copytree(PACKAGE, site / "latsar", ignore=SKIP)
+    compileall.compile_dir(site / "latsar", quiet=1, ddir=str(final / "venv" / site.relative_to(venv) / "latsar"))
     _repoint_scripts(venv / "bin", str(source), str(final / "venv"))
     shutil.copytree(DEPLOY_JUPYTER, dest / "jupyter", ignore=SKIP)
     for path in [dest, *dest.rglob("*")]:  # readable and runnable by every account, writable by none
