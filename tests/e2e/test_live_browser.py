@@ -151,6 +151,7 @@ def test_participant_clicks_in_jupyterlab_and_the_instructor_sees_it(live_hub, p
     shot(instructor, "6_instructor_after_lab_click")
 
     instructor.click("#reveal")
+    expect(instructor.locator("#state")).to_have_text("kunci ditampilkan")  # the key is only there after it
     key = teacher.counts(run["run_id"])["key"]
     verdict = "Benar" if key == "b" else "Belum tepat"
     expect(output).to_contain_text(verdict, timeout=30_000)
