@@ -100,7 +100,7 @@ async def session(hub: LiveHub, n: int, window: float, seed: int) -> dict:
                 tokens[name] = view
 
         followers = [asyncio.create_task(widget(name, c)) for name, c in people.items()]
-        run = await teacher.open_item("MP1-08")
+        run = await teacher.open_item("LAT1-08")
         run_id = run["run_id"]
         seen: list[tuple[float, int]] = []
 

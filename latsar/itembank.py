@@ -1,10 +1,19 @@
-"""The item bank: the single source of truth for every graded multiple-choice item.
+"""The item bank: the single source of truth for every multiple-choice item and its key.
 
-``course_data/item_bank.yaml`` holds the sections of the module and the items
-(stem, options a–d, key, section, tag, points, evidence).  Notebooks, grading,
-feedback and reports all read it through :class:`ItemBank`; nothing else in the
-repository states a key.  The file is validated on load and every problem names
-the item and the field, so an instructor who edits it knows what to fix.
+``course_data/item_bank.yaml`` holds the sections of the module, the graded
+items (``items``: stem, options a–d, key, section, tag, points, evidence) and,
+optionally, a pool of practice items for the live quiz (``practice``: the same
+fields without ``number`` and ``points``, ids ``LAT1-01``).  Notebooks,
+grading, feedback and reports all read it through :class:`ItemBank`; nothing
+else in the repository states a key.  The file is validated on load and every
+problem names the item and the field, so an instructor who edits it knows what
+to fix.
+
+Practice items live in their own list on purpose: iterating the bank, ``in``
+and ``bank[id]`` see graded items only, so ``latsar sync``, the assignments,
+grading and the reports cannot pick a practice item up by accident, and a
+practice item is never a reworded graded item (checked on load: no identical
+stem, no identical set of options).  The live quiz uses :attr:`ItemBank.practice`.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ LETTERS = ("a", "b", "c", "d")
 #: The module's rule (Umpan Balik dan Tindak Lanjut): ≥ 80 % correct is *tuntas*.
 MASTERY_THRESHOLD = 0.80
 ITEM_ID = re.compile(r"^MP(?P<mp>[12])-(?P<num>\d{2})$")
+PRACTICE_ID = re.compile(r"^LAT(?P<mp>[12])-(?P<num>\d{2})$")
 
 
 class ItemBankError(LatsarError, ValueError):
@@ -52,6 +62,7 @@ class Item:
     key: str = field(repr=False)  # never printed by accident
     points: int
     evidence: str
+    graded = True  # a class attribute, not a field: PracticeItem says False
 
     @property
     def assignment(self) -> str:
@@ -60,13 +71,34 @@ class Item:
         return ASSIGNMENTS[self.materi_pokok]  # MP1 → bab2, MP2 → bab3
 
 
-class ItemBank:
-    """Validated, read-only view of the bank, in module order."""
+@dataclass(frozen=True)
+class PracticeItem:
+    """An item of the live quiz's practice pool: keyed, never graded, never in a notebook."""
 
-    def __init__(self, sections: list[Section], items: list[Item], path: Path | None = None):
+    id: str
+    materi_pokok: int
+    section: Section
+    tag: str
+    stem: str
+    options: Mapping[str, str]
+    key: str = field(repr=False)
+    evidence: str
+    graded = False
+
+
+class ItemBank:
+    """Validated, read-only view of the bank, in module order.
+
+    Iteration, ``in`` and ``bank[id]`` cover the graded items only; the practice
+    pool is :attr:`practice` (id → :class:`PracticeItem`).
+    """
+
+    def __init__(self, sections: list[Section], items: list[Item], path: Path | None = None,
+                 practice: list[PracticeItem] = ()):
         self.path = path
         self.sections = {s.id: s for s in sections}
         self._items = {i.id: i for i in items}
+        self.practice: Mapping[str, PracticeItem] = MappingProxyType({p.id: p for p in practice})
 
     # -- access -------------------------------------------------------------------
     def __getitem__(self, item_id: str) -> Item:
@@ -96,6 +128,9 @@ class ItemBank:
 
     def section_order(self) -> list[str]:
         return list(self.sections)
+
+    def practice_for_materi_pokok(self, mp: int) -> list[PracticeItem]:
+        return [p for p in self.practice.values() if p.materi_pokok == mp]
 
     # -- loading ------------------------------------------------------------------
     @classmethod
@@ -128,7 +163,18 @@ class ItemBank:
                 raise ItemBankError(f"{where}: soal {item.id}: id ganda (field 'id')")
             seen.add(item.id)
             items.append(item)
-        return cls(sections, items, path)
+        practice: list[PracticeItem] = []
+        if raw.get("practice") is not None:  # optional: banks written before the pool still load
+            if not isinstance(raw["practice"], list):
+                raise ItemBankError(f"{where}: field 'practice' harus berupa daftar soal latihan")
+            for n, entry in enumerate(raw["practice"], 1):
+                item = _practice(entry, n, by_id, where)
+                if item.id in seen:
+                    raise ItemBankError(f"{where}: soal latihan {item.id}: id ganda (field 'id')")
+                seen.add(item.id)
+                _distinct_from_graded(item, items, where)
+                practice.append(item)
+        return cls(sections, items, path, practice)
 
 
 def _list(raw: dict, name: str, where: str) -> list:
@@ -162,20 +208,75 @@ _ITEM_FIELDS = {
 }
 
 
+_PRACTICE_FIELDS = {name: kind for name, kind in _ITEM_FIELDS.items() if name not in ("number", "points")}
+
+
 def _item(raw: object, n: int, sections: dict[str, Section], where: str) -> Item:
+    label = _check_common(raw, n, sections, where, _ITEM_FIELDS, ITEM_ID, "soal", "MP1-01 … MP2-99")
+    if raw["points"] <= 0:
+        raise ItemBankError(f"{label}: field 'points' harus positif")
+    section = sections[raw["section"]]
+    return Item(
+        id=raw["id"],
+        materi_pokok=raw["materi_pokok"],
+        number=raw["number"],
+        section=section,
+        tag=raw["tag"],
+        stem=raw["stem"].strip(),
+        options=MappingProxyType({k: raw["options"][k].strip() for k in LETTERS}),
+        key=raw["key"].strip().lower(),
+        points=raw["points"],
+        evidence=raw["evidence"],
+    )
+
+
+def _practice(raw: object, n: int, sections: dict[str, Section], where: str) -> PracticeItem:
+    _check_common(raw, n, sections, where, _PRACTICE_FIELDS, PRACTICE_ID, "soal latihan", "LAT1-01 … LAT2-99")
+    return PracticeItem(
+        id=raw["id"],
+        materi_pokok=raw["materi_pokok"],
+        section=sections[raw["section"]],
+        tag=raw["tag"],
+        stem=raw["stem"].strip(),
+        options=MappingProxyType({k: raw["options"][k].strip() for k in LETTERS}),
+        key=raw["key"].strip().lower(),
+        evidence=raw["evidence"],
+    )
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("**", "").split()).lower().rstrip(" .…?")
+
+
+def _distinct_from_graded(item: PracticeItem, graded: list[Item], where: str) -> None:
+    """A practice item must not be a graded item under another id (same stem or same options)."""
+    label = f"{where}: soal latihan {item.id}"
+    options = frozenset(_norm(v) for v in item.options.values())
+    for other in graded:
+        if _norm(other.stem) == _norm(item.stem):
+            raise ItemBankError(f"{label}: field 'stem' sama dengan soal yang dinilai {other.id}; "
+                                "soal latihan harus berbeda dari soal evaluasi")
+        if frozenset(_norm(v) for v in other.options.values()) == options:
+            raise ItemBankError(f"{label}: field 'options' sama dengan pilihan soal yang dinilai {other.id}; "
+                                "soal latihan harus berbeda dari soal evaluasi")
+
+
+def _check_common(raw: object, n: int, sections: dict[str, Section], where: str, fields: dict,
+                  id_pattern: re.Pattern, noun: str, id_form: str) -> str:
+    """Schema checks shared by graded and practice items; returns the label used in messages."""
     if not isinstance(raw, dict):
-        raise ItemBankError(f"{where}: soal ke-{n} harus berupa mapping")
-    label = f"{where}: soal {raw.get('id', f'ke-{n}')!s}"
-    unknown = set(raw) - set(_ITEM_FIELDS)
+        raise ItemBankError(f"{where}: {noun} ke-{n} harus berupa mapping")
+    label = f"{where}: {noun} {raw.get('id', f'ke-{n}')!s}"
+    unknown = set(raw) - set(fields)
     if unknown:
         raise ItemBankError(f"{label}: field tidak dikenal {sorted(unknown)}")
-    for name, kind in _ITEM_FIELDS.items():
+    for name, kind in fields.items():
         value = raw.get(name)
         if not isinstance(value, kind) or isinstance(value, bool) or (kind is str and not value.strip()):
             raise ItemBankError(f"{label}: field '{name}' wajib diisi ({kind.__name__})")
-    match = ITEM_ID.match(raw["id"])
+    match = id_pattern.match(raw["id"])
     if not match:
-        raise ItemBankError(f"{label}: field 'id' harus berbentuk MP1-01 … MP2-99")
+        raise ItemBankError(f"{label}: field 'id' harus berbentuk {id_form}")
     if int(match["mp"]) != raw["materi_pokok"]:
         raise ItemBankError(f"{label}: field 'materi_pokok' tidak cocok dengan id")
     options = raw["options"]
@@ -187,22 +288,9 @@ def _item(raw: object, n: int, sections: dict[str, Section], where: str) -> Item
     key = raw["key"].strip().lower()
     if key not in LETTERS:
         raise ItemBankError(f"{label}: field 'key' harus salah satu dari a–d (ada {raw['key']!r})")
-    if raw["points"] <= 0:
-        raise ItemBankError(f"{label}: field 'points' harus positif")
     section = sections.get(raw["section"])
     if section is None:
         raise ItemBankError(f"{label}: field 'section' {raw['section']!r} tidak ada di daftar bagian")
     if section.materi_pokok != raw["materi_pokok"]:
         raise ItemBankError(f"{label}: field 'section' {section.id} milik Materi Pokok lain")
-    return Item(
-        id=raw["id"],
-        materi_pokok=raw["materi_pokok"],
-        number=raw["number"],
-        section=section,
-        tag=raw["tag"],
-        stem=raw["stem"].strip(),
-        options=MappingProxyType({k: options[k].strip() for k in LETTERS}),
-        key=key,
-        points=raw["points"],
-        evidence=raw["evidence"],
-    )
+    return label

@@ -60,7 +60,7 @@ async def _answer_all(hub, run_id: int, choices: dict[str, str]) -> float:
 def test_forty_participants_are_counted_within_two_seconds(live_hub):
     teacher = instructor(live_hub)
     teacher.start_session("Kelas A — uji 40 peserta")
-    run = teacher.open_item("MP1-04")
+    run = teacher.open_item("LAT1-04")
     rng = random.Random(7)
     choices = {name: rng.choice("abcd") for name in live_hub.participant_tokens}
     assert len(choices) == 40
@@ -87,13 +87,13 @@ def test_forty_participants_are_counted_within_two_seconds(live_hub):
 def test_participant_cannot_open_items_or_read_answers(live_hub):
     teacher = instructor(live_hub)
     session = teacher.start_session("Uji hak akses")["session_id"]
-    run = teacher.open_item("MP2-03")
+    run = teacher.open_item("LAT2-03")
     p1, p2 = participant(live_hub, "peserta001"), participant(live_hub, "peserta002")
     p1.answer(run["run_id"], "a")
     p2.answer(run["run_id"], "d")
 
     refused = {
-        "open an item": lambda: p1.open_item("MP2-04"),
+        "open an item": lambda: p1.open_item("LAT2-04"),
         "open a poll": lambda: p1.open_poll("Siap?", ["ya", "tidak"]),
         "read counts": lambda: p1.counts(run["run_id"]),
         "read answers": lambda: p1.answers(run["run_id"]),
@@ -135,14 +135,14 @@ def test_participant_cannot_open_items_or_read_answers(live_hub):
 def test_answer_to_a_closed_item_is_refused_with_a_clear_message(live_hub):
     teacher = instructor(live_hub)
     teacher.start_session("Uji soal ditutup")
-    run = teacher.open_item("MP1-07")
+    run = teacher.open_item("LAT1-07")
     p1 = participant(live_hub, "peserta003")
     p1.answer(run["run_id"], "b")
     teacher.close(run["run_id"])
     with pytest.raises(LiveRefused) as err:
         participant(live_hub, "peserta004").answer(run["run_id"], "c")
     assert err.value.status == 409
-    assert str(err.value) == "Soal MP1-07 sudah ditutup oleh pengampu; jawaban tidak diterima lagi."
+    assert str(err.value) == "Soal LAT1-07 sudah ditutup oleh pengampu; jawaban tidak diterima lagi."
     with pytest.raises(LiveRefused, match="sudah ditutup"):
         p1.answer(run["run_id"], "a")  # no change after closing either
     assert teacher.counts(run["run_id"])["counts"] == {"a": 0, "b": 1, "c": 0, "d": 0}
@@ -151,7 +151,7 @@ def test_answer_to_a_closed_item_is_refused_with_a_clear_message(live_hub):
 def test_service_restart_mid_session_loses_no_answer(live_hub):
     teacher = instructor(live_hub)
     session = teacher.start_session("Uji mulai ulang")["session_id"]
-    run = teacher.open_item("MP2-08")
+    run = teacher.open_item("LAT2-08")
     names = sorted(live_hub.participant_tokens)
     rng = random.Random(11)
     choices = {name: rng.choice("abcd") for name in names}
@@ -190,3 +190,33 @@ def test_instructor_page_needs_the_hub_login(live_hub):
     assert "/hub/api/oauth2/authorize" in r.headers["location"]
     r = httpx.get(live_hub.service_url, headers={"Authorization": f"token {live_hub.participant_tokens['peserta001']}"})
     assert r.status_code == 403 and "hanya untuk pengampu" in r.text
+
+
+def test_on_the_hub_answers_carry_the_token_owner_and_graded_items_stay_shut(live_hub):
+    """A participant's real hub token, with another participant's name in the body and headers."""
+    teacher = instructor(live_hub)
+    teacher.start_session("Uji nama palsu di hub")
+    with pytest.raises(LiveRefused, match="MP1-03 adalah soal evaluasi yang dinilai") as err:
+        teacher.open_item("MP1-03")
+    assert err.value.status == 403
+    with pytest.raises(LiveRefused, match="belum dikumpulkan") as err:
+        teacher.open_item("MP1-03", allow_graded=True)  # no submission of bab2 in this course
+    assert err.value.status == 403
+    assert all(i["item_id"].startswith("LAT") for i in teacher.bank()["items"])
+
+    run = teacher.open_item("LAT2-06")
+    for url in (live_hub.service_url, live_hub.public_service_url):  # straight, and through the hub's proxy
+        r = httpx.post(url + "api/answer",
+                       json={"run_id": run["run_id"], "choice": "c", "participant_id": "peserta006",
+                             "user": "peserta006", "name": "peserta006"},
+                       headers={"Authorization": f"token {live_hub.participant_tokens['peserta005']}",
+                                "X-Forwarded-User": "peserta006", "X-JupyterHub-User": "peserta006"},
+                       params={"user": "peserta006"}, timeout=10)
+        assert r.status_code == 200, r.text
+        counts = httpx.get(url + f"api/runs/{run['run_id']}/counts", timeout=10,
+                           headers={"Authorization": f"token {live_hub.participant_tokens['peserta005']}"})
+        assert counts.status_code == 403
+    rows = teacher.answers(run["run_id"])["answers"]
+    assert [(r["participant_id"], r["choice"]) for r in rows] == [("peserta005", "c")]
+    assert participant(live_hub, "peserta006").current()["run"]["my_choice"] is None
+    assert not {"key", "correct", "section"} & set(teacher.counts(run["run_id"]))

@@ -15,13 +15,13 @@ from .conftest import clone
 
 def test_report_has_a_live_quiz_sheet_and_section(graded, tmp_path):
     course = clone(graded, tmp_path / "course")
-    bank = course.item_bank
+    bank = course.item_bank.practice
     before = scores.mastery(course)
     store = LiveStore(course.live_sessions)
     session = store.start_session("Kelas A", "pengampu", now=100.0)
-    run = store.open_item(session, bank["MP1-02"], now=100.0)
-    wrong = next(letter for letter in "abcd" if letter != bank["MP1-02"].key)
-    for n, (who, letter) in enumerate([("kunci", bank["MP1-02"].key), ("semua-a", wrong), ("tamu", wrong)]):
+    run = store.open_item(session, bank["LAT1-02"], now=100.0)
+    wrong = next(letter for letter in "abcd" if letter != bank["LAT1-02"].key)
+    for n, (who, letter) in enumerate([("kunci", bank["LAT1-02"].key), ("semua-a", wrong), ("tamu", wrong)]):
         store.answer(run.id, who, letter, now=102.0 + 2 * n)
     poll = store.open_poll(session, "Sudah jelas?", {"a": "ya", "b": "belum"}, now=110.0)
     store.answer(poll.id, "kunci", "a", now=111.0)
@@ -33,7 +33,7 @@ def test_report_has_a_live_quiz_sheet_and_section(graded, tmp_path):
     result = CliRunner().invoke(main, ["report", "--course", str(course.root), "--out", str(out)])
     assert result.exit_code == 0, result.output
     summary = pd.read_csv(out / "live_summary.csv")
-    assert summary[["item_id", "n_answered", "median_seconds"]].values.tolist() == [["MP1-02", 3, 4.0],
+    assert summary[["item_id", "n_answered", "median_seconds"]].values.tolist() == [["LAT1-02", 3, 4.0],
                                                                                       ["POLL-02", 1, 1.0]]
     assert summary.loc[0, "n_correct"] == 1 and abs(summary.loc[0, "proportion_correct"] - 1 / 3) < 1e-9
     assert pd.isna(summary.loc[1, "proportion_correct"])  # a poll without a key has no right answer

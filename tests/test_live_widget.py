@@ -33,9 +33,9 @@ def test_widget_shows_the_opened_item_posts_the_click_and_the_verdict(live_hub):
     quiz.start()
     try:
         wait_for(lambda: "Belum ada soal" in quiz.status.value)
-        run = teacher.open_item("MP1-06")
+        run = teacher.open_item("LAT1-06")
         wait_for(lambda: quiz.run and quiz.run["run_id"] == run["run_id"])  # appears by itself
-        assert "MP1-06" in quiz.question.value
+        assert "LAT1-06" in quiz.question.value
         assert list(quiz.buttons) == ["a", "b", "c", "d"] and not any(b.disabled for b in quiz.buttons.values())
 
         quiz.click("c")  # the participant clicks c
@@ -50,7 +50,7 @@ def test_widget_shows_the_opened_item_posts_the_click_and_the_verdict(live_hub):
 
         key = teacher.reveal(run["run_id"])["key"]
         wait_for(lambda: quiz.run["state"] == "revealed")
-        section = live_hub_item_section(live_hub, "MP1-06")
+        section = live_hub_item_section(live_hub, "LAT1-06")
         if key == "c":
             assert "Benar" in quiz.status.value
         else:
@@ -63,7 +63,7 @@ def test_widget_shows_the_opened_item_posts_the_click_and_the_verdict(live_hub):
 def live_hub_item_section(hub, item_id: str) -> str:
     from latsar.course import Course
 
-    return Course.at(hub.course_root).item_bank[item_id].section.label
+    return Course.at(hub.course_root).item_bank.practice[item_id].section.label
 
 
 def test_widget_says_when_the_service_is_unreachable():

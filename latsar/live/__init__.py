@@ -2,6 +2,8 @@
 
 - :mod:`.store`   — durable SQLite record of sessions, opened items and answers
   (every answer is committed before it is acknowledged, so a restart loses none);
+- :mod:`.policy`  — which bank items may be opened: the practice pool, and a graded
+  item only when explicitly allowed after its assignment was collected;
 - :mod:`.service` — the tornado service (a JupyterHub service ``latsar-live``, or
   standalone with a token file) and the instructor's page;
 - :mod:`.client`  — the HTTP client of the participant widget, the tests and the benchmark;

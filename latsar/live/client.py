@@ -68,14 +68,17 @@ class _Calls:
     def state(self):
         return self._call("GET", "state")
 
-    def bank(self):
-        return self._call("GET", "bank")
+    def bank(self, graded: bool = False):
+        """The practice pool; with ``graded`` also the graded items (with their collected count)."""
+        return self._call("GET", "bank", params={"graded": "1"} if graded else None)
 
     def start_session(self, title: str = ""):
         return self._call("POST", "sessions", json={"title": title})
 
-    def open_item(self, item_id: str):
-        return self._call("POST", "runs", json={"item_id": item_id})
+    def open_item(self, item_id: str, allow_graded: bool = False):
+        """Open a practice item; a graded one only with ``allow_graded`` once its assignment is collected."""
+        body = {"item_id": item_id, **({"allow_graded": True} if allow_graded else {})}
+        return self._call("POST", "runs", json=body)
 
     def open_poll(self, stem: str, options: dict | list, key: str | None = None):
         return self._call("POST", "runs", json={"stem": stem, "options": options, "key": key})

@@ -14,9 +14,14 @@ app with a token file (:class:`TokenFileAuthority`).
 Rules enforced here, not in the page or the widget:
 
 - only instructors open, close and reveal items and read answers or counts;
-- a participant posts only their own answer, only to the open item, and reads
-  back only their own choice; the key and the module section reach a
-  participant only after the reveal.
+- a participant posts only their own answer (the name is the token's, never the
+  request body's), only to the open item, and reads back only their own choice;
+  the key and the module section reach a participant only after the reveal;
+- items come from the bank's practice pool; a graded item opens only with the
+  instructor's explicit ``allow_graded`` and after its assignment was collected
+  (:mod:`.policy`);
+- the key and the number of right answers reach the instructor's view (often on
+  a projector) only after the reveal too.
 
 Both views wait for changes by long polling (a GET that returns as soon as
 something changed, or after ``timeout`` seconds): no websocket, no build step.
@@ -40,6 +45,7 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 
 from . import COURSE_ID, SERVICE_NAME, instructor_group, participant_group
+from . import policy
 from .store import LiveError, LiveStore
 
 PREFIX = f"/services/{SERVICE_NAME}/"
@@ -293,7 +299,7 @@ class SessionEndHandler(Handler):
 class SessionTableHandler(Handler):
     async def get(self, session_id):
         self.need(instructor=True)
-        table = self.live.store.session_table(session_id)
+        table = self.live.store.session_table(session_id, revealed_only=True)
         self.reply({"session_id": session_id, "rows": json.loads(table.to_json(orient="records",
                                                                                 date_format="iso"))})
 
@@ -316,25 +322,30 @@ class StateHandler(Handler):
 
 
 class BankHandler(Handler):
+    """Instructor: the practice pool; with ``?graded=1`` also the graded items and how many were collected."""
+
     async def get(self):
         self.need(instructor=True)
-        self.reply({"items": [{"item_id": i.id, "stem": i.stem, "section": i.section.label}
-                              for i in self.live.course.item_bank]})
+        graded = self.get_argument("graded", "") in ("1", "true", "ya")
+        self.reply({"items": policy.listing(self.live.course, graded=graded)})
 
 
 class RunsHandler(Handler):
-    """Instructor: open a bank item (``item_id``) or a poll (``stem``, ``options``[, ``key``])."""
+    """Instructor: open a practice item (``item_id``) or a poll (``stem``, ``options``[, ``key``]).
+
+    A graded item needs ``"allow_graded": true`` and a collected assignment (:func:`.policy.resolve`).
+    """
 
     async def post(self):
         who = self.need(instructor=True).name
         data = self.body()
         store = self.live.store
+        item = None
+        if data.get("item_id"):  # refused before anything is written, a session included
+            item = policy.resolve(self.live.course, str(data["item_id"]), allow_graded=data.get("allow_graded") is True)
         session_id = store.active_session() or store.start_session(str(data.get("title", "")), who)
-        if data.get("item_id"):
-            bank = self.live.course.item_bank
-            if data["item_id"] not in bank:
-                raise LiveError(f"Soal {data['item_id']!r} tidak ada di bank soal.", 404)
-            run = store.open_item(session_id, bank[data["item_id"]])
+        if item is not None:
+            run = store.open_item(session_id, item)
         else:
             options = data.get("options") or {}
             if isinstance(options, list):

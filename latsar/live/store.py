@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..course import LatsarError
-from ..itembank import LETTERS, Item
+from ..itembank import LETTERS, Item, PracticeItem
 
 DB_NAME = "live.sqlite"
 STATES = ("open", "closed", "revealed")
@@ -72,7 +72,7 @@ class Run:
     session_id: str
     seq: int
     item_id: str
-    kind: str  # "bank" or "poll"
+    kind: str  # "latihan" (practice pool), "bank" (a graded item, opened after collection) or "poll"
     stem: str
     options: dict
     key: str | None
@@ -83,7 +83,7 @@ class Run:
 
     @property
     def label(self) -> str:
-        return f"{self.item_id}" if self.kind == "bank" else f"jajak pendapat {self.seq}"
+        return f"jajak pendapat {self.seq}" if self.kind == "poll" else f"{self.item_id}"
 
     def public(self) -> dict:
         """What a participant may see before the reveal: no key, no section."""
@@ -156,8 +156,10 @@ class LiveStore:
         self.db.execute("UPDATE sessions SET ended_at=? WHERE id=? AND ended_at IS NULL", (now, session_id))
 
     # -- runs ------------------------------------------------------------------------
-    def open_item(self, session_id: str, item: Item, now: float | None = None) -> Run:
-        return self._open(session_id, item.id, "bank", item.stem, dict(item.options), item.key,
+    def open_item(self, session_id: str, item: Item | PracticeItem, now: float | None = None) -> Run:
+        """Open a bank item; which items may be opened is decided by :mod:`.policy`, not here."""
+        kind = "bank" if getattr(item, "graded", True) else "latihan"
+        return self._open(session_id, item.id, kind, item.stem, dict(item.options), item.key,
                           item.section.label, now)
 
     def open_poll(self, session_id: str, stem: str, options: dict, key: str | None = None,
@@ -256,14 +258,22 @@ class LiveStore:
         return row["choice"] if row else None
 
     def counts(self, run_id: int) -> dict:
-        """Instructor's view of one item: how many answered and the distribution over the options."""
+        """Instructor's view of one item: how many answered and the distribution over the options.
+
+        The key, the module section and the number of right answers are added only
+        after the reveal: the instructor's page is often on a projector, and a
+        "right" count next to a distribution names the key.
+        """
         run = self.run(run_id)
         counts = {letter: 0 for letter in run.options}
         for row in self.db.execute("SELECT choice, COUNT(*) AS n FROM answers WHERE run_id=? GROUP BY choice",
                                    (run_id,)):
             counts[row["choice"]] = row["n"]
-        return {**run.public(), "key": run.key, "section": run.section,
-                "answered": sum(counts.values()), "counts": counts}
+        view = {**run.public(), "answered": sum(counts.values()), "counts": counts}
+        if run.state == "revealed":
+            view.update(key=run.key, section=run.section,
+                        correct=None if run.key is None else counts.get(run.key, 0))
+        return view
 
     def answer_rows(self, run_id: int) -> list[dict]:
         return [dict(r) for r in self.db.execute(
@@ -271,14 +281,20 @@ class LiveStore:
             (run_id,))]
 
     # -- the session table -------------------------------------------------------------
-    def session_table(self, session_id: str):
-        """One row per participant and item answered: the table an instructor keeps."""
+    def session_table(self, session_id: str, *, revealed_only: bool = False):
+        """One row per participant and item answered: the table an instructor keeps.
+
+        With ``revealed_only`` (what the API returns) ``correct`` stays empty for
+        items whose key has not been revealed; the saved files keep it for the report.
+        """
         import pandas as pd
 
         self.session(session_id)
+        key_column = "CASE WHEN r.state = 'revealed' THEN r.key END" if revealed_only else "r.key"
         rows = self.db.execute(
-            "SELECT r.session_id, r.seq, r.item_id, r.kind, a.participant_id, a.choice, r.key,"
-            " a.answered_at, r.opened_at, r.section FROM answers a JOIN runs r ON r.id = a.run_id"
+            "SELECT r.session_id, r.seq, r.item_id, r.kind, a.participant_id, a.choice,"
+            f" {key_column} AS key, a.answered_at, r.opened_at, r.section"
+            " FROM answers a JOIN runs r ON r.id = a.run_id"
             " WHERE r.session_id=? ORDER BY r.seq, a.participant_id", (session_id,)).fetchall()
         table = pd.DataFrame([dict(r) for r in rows],
                              columns=["session_id", "seq", "item_id", "kind", "participant_id", "choice", "key",

@@ -43,9 +43,12 @@ def test_instructor_chart_updates_while_participants_click(live_hub, page):
     page.fill("#title", "Kelas A — sesi sinkron")
     page.click("#start")
     expect(page.locator("#session")).to_contain_text("Kelas A — sesi sinkron")
-    page.select_option("#bank", "MP1-03")
+    # the choice lists the practice pool only: no graded item unless the instructor ticks the box
+    expect(page.locator("#bank option[value='MP1-03']")).to_have_count(0)
+    expect(page.locator("#bank option[value='LAT2-12']")).to_have_count(1)
+    page.select_option("#bank", "LAT1-03")
     page.click("#open")
-    expect(page.locator("#label")).to_have_text("Soal MP1-03")
+    expect(page.locator("#label")).to_have_text("Soal LAT1-03")
     expect(page.locator("#answered")).to_have_text("0")
     shot(page, "1_opened")
 
@@ -55,7 +58,7 @@ def test_instructor_chart_updates_while_participants_click(live_hub, page):
         quiz.start()
     try:
         for quiz in quizzes.values():
-            wait_until(lambda q=quiz: q.run and q.run["item_id"] == "MP1-03" and q.run["state"] == "open", 10)
+            wait_until(lambda q=quiz: q.run and q.run["item_id"] == "LAT1-03" and q.run["state"] == "open", 10)
         clicks = [("peserta021", "b"), ("peserta022", "b"), ("peserta023", "d")]
         for n, (name, letter) in enumerate(clicks, start=1):
             quizzes[name].click(letter)  # the participant clicks
@@ -65,21 +68,29 @@ def test_instructor_chart_updates_while_participants_click(live_hub, page):
         expect(page.locator(".bar[data-letter=d]")).to_have_attribute("data-count", "1")
         expect(page.locator(".bar[data-letter=a]")).to_have_attribute("data-count", "0")
 
+        # on a projector before the reveal: no key bar, no key line, and no "Benar" count
+        right = page.locator("#history tr").last.locator("td").nth(3)
+        expect(right).to_have_text("–")
+        expect(page.locator(".bar.key")).to_have_count(0)
+        expect(page.locator("#keyline")).to_have_text("")
+
         page.click("#close")
         expect(page.locator("#state")).to_have_text("ditutup")
+        expect(right).to_have_text("–")
         page.click("#reveal")
         expect(page.locator("#state")).to_have_text("kunci ditampilkan")
         key = LiveClient(live_hub.service_url, live_hub.instructor_token).state()["runs"][-1]["key"]
+        expect(right).to_have_text(str(sum(letter == key for _, letter in clicks)))
         expect(page.locator(".bar.key")).to_have_attribute("data-letter", key)
         expect(page.locator("#keyline")).to_contain_text(f"Kunci: {key}")
         wait_until(lambda: quizzes["peserta023"].run["state"] == "revealed", 10)
         assert ("Benar" in quizzes["peserta023"].status.value) == (key == "d")
         shot(page, "3_revealed")
 
-        page.click("#next")  # the next bank item
-        expect(page.locator("#label")).to_have_text("Soal MP1-04")
+        page.click("#next")  # the next practice item
+        expect(page.locator("#label")).to_have_text("Soal LAT1-04")
         expect(page.locator("#answered")).to_have_text("0")
-        wait_until(lambda: quizzes["peserta021"].run["item_id"] == "MP1-04", 10)
+        wait_until(lambda: quizzes["peserta021"].run["item_id"] == "LAT1-04", 10)
 
         page.click("#end")
         expect(page.locator("#saved")).to_contain_text("Tabel sesi disimpan")
@@ -115,13 +126,13 @@ def test_participant_clicks_in_jupyterlab_and_the_instructor_sees_it(live_hub, p
 
     teacher = LiveClient(live_hub.service_url, live_hub.instructor_token)
     teacher.start_session("Kelas B — JupyterLab")
-    run = teacher.open_item("MP1-09")
+    run = teacher.open_item("LAT1-09")
 
     browser = page.context.browser
     instructor = browser.new_page(viewport={"width": 1100, "height": 900})
     instructor.set_default_timeout(15_000)
     _login(instructor, live_hub.public_service_url, "pengampu")
-    expect(instructor.locator("#label")).to_have_text("Soal MP1-09")
+    expect(instructor.locator("#label")).to_have_text("Soal LAT1-09")
     before = int(instructor.locator("#answered").inner_text())
 
     _login(page, live_hub.url + "/hub/login", user)  # the hub spawns the participant's JupyterLab
@@ -131,7 +142,7 @@ def test_participant_clicks_in_jupyterlab_and_the_instructor_sees_it(live_hub, p
     widget = page.locator(".latsar-live-choices")
     run_first_cell(page, widget)
     output = page.locator(".jp-OutputArea").first
-    expect(output).to_contain_text("MP1-09", timeout=30_000)
+    expect(output).to_contain_text("LAT1-09", timeout=30_000)
     shot(page, "5_participant_lab")
     widget.get_by_role("button", name="b", exact=True).click()
     expect(output).to_contain_text("Jawaban b diterima", timeout=10_000)
@@ -140,6 +151,7 @@ def test_participant_clicks_in_jupyterlab_and_the_instructor_sees_it(live_hub, p
     shot(instructor, "6_instructor_after_lab_click")
 
     instructor.click("#reveal")
+    expect(instructor.locator("#state")).to_have_text("kunci ditampilkan")  # the key is only there after it
     key = teacher.counts(run["run_id"])["key"]
     verdict = "Benar" if key == "b" else "Belum tepat"
     expect(output).to_contain_text(verdict, timeout=30_000)

@@ -32,9 +32,9 @@ def test_live_quiz_on_latsar_hub(hub, browser):
     teacher = log_in(browser, hub, instructor)
     teacher.goto(f"{hub.url}/services/latsar-live/")
     expect(teacher.locator("h1")).to_have_text("Kuis langsung")
-    teacher.select_option("#bank", "MP1-05")
+    teacher.select_option("#bank", "LAT1-05")
     teacher.click("#open")
-    expect(teacher.locator("#label")).to_have_text("Soal MP1-05")
+    expect(teacher.locator("#label")).to_have_text("Soal LAT1-05")
     expect(teacher.locator("#answered")).to_have_text("0")
 
     page = log_in(browser, hub, participant)
@@ -48,7 +48,7 @@ def test_live_quiz_on_latsar_hub(hub, browser):
     retried = run_first_cell(page, widget)
     assert not [note for note in retried if "dialog" in note], f"JupyterLab asked the participant: {retried}"
     output = page.locator(".jp-OutputArea").first
-    expect(output).to_contain_text("MP1-05", timeout=30_000)
+    expect(output).to_contain_text("LAT1-05", timeout=30_000)
     widget.get_by_role("button", name="a", exact=True).click()
     expect(output).to_contain_text("Jawaban a diterima", timeout=10_000)
     expect(teacher.locator("#answered")).to_have_text("1", timeout=2_000)
