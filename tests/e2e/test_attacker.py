@@ -181,3 +181,41 @@ def test_the_hub_refuses_to_start_when_the_course_is_readable(hub, tmp_path):
     assert hub_security.verify(participant, Path(hub.plan.user_bin) / "python",
                                hub_security.protected_paths(hub.course.root, hub.plan.state,
                                                             hub.plan.exchange, None)) == []
+
+
+def hub_token(hub, user: str) -> str:
+    """A token made the way a person makes one: log in with the password, then ask the hub's API."""
+    import httpx
+
+    with httpx.Client(base_url=hub.url, follow_redirects=False, timeout=60) as web:
+        web.get("/hub/login")
+        xsrf = web.cookies.get("_xsrf", path="/hub/") or web.cookies.get("_xsrf")
+        reply = web.post("/hub/login", data={"username": user, "password": hub.logins[user], "_xsrf": xsrf})
+        assert reply.status_code == 302, reply.text[:300]
+        xsrf = web.cookies.get("_xsrf", path="/hub/") or xsrf
+        made = web.post(f"/hub/api/users/{user}/tokens", json={"note": "uji penyerang"},
+                        headers={"X-XSRFToken": xsrf, "Referer": f"{hub.url}/hub/token"})
+        assert made.status_code == 201, made.text[:300]
+        return made.json()["token"]
+
+
+def test_live_answers_carry_only_the_attackers_own_name(hub):
+    """On the latsar hub: a participant's answer sent under a peer's name counts as their own."""
+    from latsar.live.client import LiveClient, LiveRefused
+
+    attacker, peer = hub.plan.participants[:2]
+    url = f"{hub.url}/services/latsar-live/"
+    teacher = LiveClient(url, hub_token(hub, hub.plan.instructors[0]))
+    me = LiveClient(url, hub_token(hub, attacker))
+    with pytest.raises(LiveRefused):
+        me.open_item(next(iter(hub.course.item_bank.practice)))  # instructor-only
+    teacher.start_session("uji penyerang")
+    run = teacher.open_item(next(iter(hub.course.item_bank.practice)))
+    run_id = run.get("run_id") or run.get("id") or run["run"]["id"]
+    me.http.post("answer", json={"run_id": run_id, "choice": "a", "user": peer, "participant": peer},
+                 headers={"X-Forwarded-User": peer, "X-JupyterHub-User": peer})
+    answers = teacher.answers(run_id)
+    names = json.dumps(answers)
+    assert attacker in names and peer not in names, names
+    with pytest.raises(LiveRefused):
+        me.answers(run_id)
