@@ -57,8 +57,10 @@ class AnswerStore:
         write_answers(self.path.parent, answers)
 
 
-def write_answers(folder: str | Path, answers: dict[str, str]) -> Path:
-    """Atomically write the answer file (also used by ``latsar import-answers``)."""
+def write_answers(folder: str | Path, answers: dict[str, str], mode: int = 0o600) -> Path:
+    """Atomically write the answer file (also used by ``latsar import-answers``).
+
+    ``0600`` in a participant's home: a neighbour must not copy one's clicks."""
     folder = Path(folder)
     payload = {"format": FORMAT, "answers": dict(sorted(answers.items()))}
     text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
@@ -68,8 +70,7 @@ def write_answers(folder: str | Path, answers: dict[str, str]) -> Path:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        # mkstemp makes 0600, and so it stays: a neighbour must not copy one's clicks.  nbgrader
-        # submit gives the copy in the exchange its own permissions; collect runs as the grader.
+        os.chmod(tmp, mode)  # nbgrader submit gives the exchange's copy its own permissions
         os.replace(tmp, folder / ANSWER_FILE)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -127,7 +127,9 @@ def write_submission(course: Course, peserta: str, assignment: str, answers: dic
         build.chmod(0o755)
         for notebook in sorted(course.release.joinpath(assignment).glob("*.ipynb")):
             shutil.copy2(notebook, build / notebook.name)
-        write_answers(build, answers)
+        # as nbgrader submit leaves it (0644): the sandboxed kernel that grades it runs under a uid
+        # of its own and must read it; the closed course folder keeps it from participants
+        write_answers(build, answers, mode=0o644)
         (build / "timestamp.txt").write_text(stamp, encoding="utf-8")
         if target.exists():
             old = target.with_name(f".{assignment}.old")

@@ -18,8 +18,8 @@ from latsar.nbgrader_app import api, check
 from latsar.simulate import write_sheet
 
 REPO = Path(__file__).resolve().parents[1]
-# The module text lives in shared/ beside the checkout (as in CI); LATSAR_SEED overrides.
-SEED = Path(os.environ.get("LATSAR_SEED", REPO.parent / "shared" / "seed" / "modul-berorientasi-pelayanan-LAN-2021.txt"))
+# The module's full text, kept in the repository (course_data/modul/SUMBER.md says why).
+SEED = REPO / "course_data" / "modul" / "modul-berorientasi-pelayanan-LAN-2021.txt"
 BIN = Path(sys.executable).parent
 
 

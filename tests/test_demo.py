@@ -16,12 +16,14 @@ def test_demo_prints_scores_that_match_the_answer_sheet(course):
     bank = course.item_bank
     for peserta in sorted({r[0] for r in rows}):
         line = next(l for l in result.output.splitlines() if peserta in l)
-        cells = [c.strip() for c in line.strip("│ ").split("│")]  # NIP, MP1 benar, status, MP2 benar, status
+        # the scores and verdicts in the participant's row, whatever the table is drawn with
+        shown = re.findall(r"(\d+/10)\W+(tuntas|ulangi)", line)
+        expected = []
         for mp in (1, 2):
             right = sum(1 for p, item, letter in rows
                         if p == peserta and bank[item].materi_pokok == mp and letter == bank[item].key)
-            assert cells[2 * mp - 1] == f"{right}/10"
-            assert cells[2 * mp] == ("tuntas" if right >= 8 else "ulangi")
-    assert re.search(r"│ dinilai\s+│\s+6 │", result.output)
-    assert re.search(r"│ gagal\s+│\s+0 │", result.output)
+            expected.append((f"{right}/10", "tuntas" if right >= 8 else "ulangi"))
+        assert shown == expected, line
+    assert re.search(r"\bdinilai\W+6\b", result.output)
+    assert re.search(r"\bgagal\W+0\b", result.output)
     assert "Materi Pokok 1:" in result.output

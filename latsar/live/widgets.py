@@ -60,6 +60,7 @@ class LiveQuiz:
 
         self.client = client
         self.run: dict | None = None
+        self._render = threading.RLock()  # the poll thread and a click both render
         self.stopped = threading.Event()
         self.title = widgets.HTML("<b>Kuis langsung</b> <i>(latihan bersama pengampu, tidak dinilai)</i>")
         self.question = widgets.HTML()
@@ -97,9 +98,14 @@ class LiveQuiz:
 
     def show(self, run: dict | None) -> None:
         """Render what the service says about the current item (also used by the tests)."""
+        with self._render:
+            self._show(run)
+            # Published last: whoever sees ``run`` (the poll thread's caller, a test) sees its buttons.
+            self.run = run
+
+    def _show(self, run: dict | None) -> None:
         import ipywidgets as widgets
 
-        self.run = run
         if run is None:
             self.question.value = ""
             self.buttons = {}
