@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (see README):
 #   make demo   — install pinned dependencies into .venv and run `latsar demo`
 #   make test   — install pinned dependencies (+ test tools) and run the test suite
+#   make check  — the quick part of the tests (no browser, hub, PostgreSQL or slow tests)
 # Debian's /usr/bin/python3.11 when present: unlike a pyenv build under /root, every OS
 # user can run it — the hub's participant accounts and the grading sandbox's user.
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) python3.11)
@@ -8,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install system hub clean
+.PHONY: demo test check install system hub clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Butuh $(PYTHON) (Python 3.11)"; exit 1; }
@@ -39,6 +40,10 @@ hub: $(STAMP) $(PROXY)
 
 test: system $(STAMP) $(PROXY)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+
+# The quick part, for the edit-test loop (under 3 minutes): no browser, hub, PostgreSQL or slow tests.
+check: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e and not hub and not pg and not slow" tests
 
 clean:
 	rm -rf submitted autograded/* feedback gradebook.db release/* export

@@ -196,3 +196,25 @@ def pg_url(pg_server):
     url = pg_server.create_database()
     yield url
     pg_server.drop_database(url)
+
+
+# -- markers: `make check` runs what is not e2e, hub, pg or slow, for the edit-test loop -------------
+
+#: Test modules by what they need or cost (e2e: a browser on a real hub; hub: a JupyterHub process;
+#: pg: a PostgreSQL server; slow: many kernels or a full pipeline).  Measured with --durations.
+MARKS = {
+    "hub": {"test_live_hub", "test_hub", "test_live_widget", "test_live_browser", "test_live_on_latsar_hub"},
+    "pg": {"test_postgres"},
+    "slow": {"test_crash", "test_hostile", "test_demo", "test_sandbox", "test_autograde", "test_tampering",
+             "test_key_safety", "test_grading", "test_export", "test_report_cli"},
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.path.stem
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.e2e)
+        for mark, modules in MARKS.items():
+            if module in modules:
+                item.add_marker(getattr(pytest.mark, mark))
