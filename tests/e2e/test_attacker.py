@@ -219,3 +219,33 @@ def test_live_answers_carry_only_the_attackers_own_name(hub):
     assert attacker in names and peer not in names, names
     with pytest.raises(LiveRefused):
         me.answers(run_id)
+
+
+def test_submissions_under_a_peer_id_are_not_collected(hub):
+    """Both ways of submitting as someone else; the instructor's stock ``nbgrader collect`` takes neither."""
+    attacker, peer = hub.plan.participants[:2]
+    nbgrader = str(Path(hub.plan.user_bin) / "nbgrader")
+    home = hub.home(attacker)
+    forged = as_user(hub, attacker, f"""
+        import os, subprocess, sys, glob
+        run = lambda *a: subprocess.run([{nbgrader!r}, *a], capture_output=True, text=True)
+        fetched = run("fetch_assignment", "{BAB2}")
+        print("fetch", fetched.returncode, fetched.stderr[-300:])
+        submitted = run("submit", "{BAB2}", "--student={peer}")
+        print("submit", submitted.returncode, submitted.stderr[-300:])
+        inbound = os.path.join(os.environ["LATSAR_EXCHANGE"], "latsar-pelayanan", "inbound")
+        folder = os.path.join(inbound, "{peer}+{BAB2}+2099-01-01 00:00:00.000000 UTC+tiruan")
+        os.makedirs(folder)
+        with open(os.path.join(folder, "timestamp.txt"), "w") as handle:
+            handle.write("2099-01-01 00:00:00.000000 UTC")
+        src = os.path.join("{BAB2}", "{BAB2}.ipynb")
+        with open(src) as a, open(os.path.join(folder, "{BAB2}.ipynb"), "w") as b:
+            b.write(a.read())
+        print("forged", os.path.isdir(folder))
+    """, cwd=home)
+    assert forged.returncode == 0, forged.stdout + forged.stderr
+    assert "fetch 0" in forged.stdout and "forged True" in forged.stdout, forged.stdout
+    collected = hub.instructor_run("nbgrader", "collect", BAB2)
+    assert not (hub.course.root / "submitted" / peer / BAB2).exists(), collected.stdout + collected.stderr
+    log = collected.stdout + collected.stderr
+    assert peer in log and attacker in log, f"the refusal must name the folders and the account:\n{log}"
