@@ -59,3 +59,9 @@ c.ClearSolutions.text_stub = "_Tulis jawaban Anda di sini (klik dua kali sel ini
 
 # Autograde: a graceful kernel shutdown sometimes stalls 2.5 s per submission.
 c.Execute.shutdown_kernel = "immediate"
+
+# --- issue 11, exchange/XSS helper: forged submissions and free-text HTML -----------------
+# Collect (stock `nbgrader collect` and the formgrader's Collect button) refuses inbound
+# folders not owned by the student's OS account, or with a forged timestamp, and lists them
+# (docs/exchange-and-free-text.md).
+c.ExchangeFactory.collect = "latsar.exchange.OwnerCheckedCollect"
