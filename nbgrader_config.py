@@ -77,6 +77,6 @@ from latsar.safehtml import EscapeAnswerHTML
 c.Autograde.sanitize_preprocessors = list(Autograde.class_traits()["sanitize_preprocessors"].default()) + [
     EscapeAnswerHTML
 ]
-c.HTMLExporter.filters = {"markdown2html": "latsar.safehtml.markdown2html"}
+c.HTMLExporter.filters = {"markdown2html": "latsar.safehtml.markdown2html", "clean_html": "latsar.safehtml.clean"}
 c.HTMLExporter.sanitize_html = True
 # --- end of the exchange/XSS block ---------------------------------------------------------

@@ -19,15 +19,17 @@ Two independent layers, both through nbgrader/nbconvert extension points:
    treated as untrusted.
 2. ``markdown2html`` — a Jinja filter replacing nbconvert's own for every HTMLExporter this
    course config builds (the formgrader's page and ``generate_feedback``):
-   ``c.HTMLExporter.filters = {"markdown2html": "latsar.safehtml.markdown2html"}``.  It renders
+   ``c.HTMLExporter.filters = {"markdown2html": "latsar.safehtml.markdown2html",
+   "clean_html": "latsar.safehtml.clean"}``.  It renders
    as nbconvert does, then passes the HTML through bleach (nbconvert's own sanitiser dependency)
    with an allowlist of the tags markdown produces and only http/https/mailto links; anything
    else is escaped to visible text.  This also covers notebooks autograded before layer 1 was
    configured, and the grader's own comments.
 
 Cell outputs and raw cells: ``c.HTMLExporter.sanitize_html = True`` makes nbconvert's classic
-template (which formgrade and our feedback extend) clean HTML/markdown/SVG outputs and drop
-JavaScript outputs; raw cells are always cleaned by that template.
+template (which formgrade and our feedback extend) clean HTML/markdown/SVG outputs (with
+:func:`clean`, registered as ``clean_html``) and drop JavaScript outputs; raw cells are always
+cleaned by that template.
 """
 
 from __future__ import annotations
@@ -45,18 +47,24 @@ ALLOWED_TAGS = frozenset({
     "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
 })
 ALLOWED_ATTRIBUTES = {
-    "*": ["class"],
+    "*": ["class", "style"],
     "a": ["href", "title", "class"],
     "abbr": ["title"],
     "h1": ["id"], "h2": ["id"], "h3": ["id"], "h4": ["id"], "h5": ["id"], "h6": ["id"],
     "th": ["style", "align"], "td": ["style", "align"],
 }
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
-_CSS = CSSSanitizer(allowed_css_properties=["text-align"])
+_CSS = CSSSanitizer(allowed_css_properties=["text-align", "color", "background-color", "font-weight",
+                                            "font-style"])
 
 
-def clean(html: str) -> str:
-    """Allowlist-sanitise rendered markdown; disallowed tags become visible text, not markup."""
+def clean(html: str | bytes) -> str:
+    """Allowlist-sanitise HTML; disallowed tags become visible text, not markup.
+
+    Also registered as nbconvert's ``clean_html`` filter (what ``sanitize_html`` applies to
+    outputs): nbconvert's own allowlist has no ``p`` or headings, and would show the
+    ``<p style='color:…'>`` verdicts of our feedback as literal text."""
+    html = html.decode() if isinstance(html, bytes) else str(html)
     return bleach.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                         protocols=ALLOWED_PROTOCOLS, css_sanitizer=_CSS, strip=False, strip_comments=True)
 

@@ -130,8 +130,17 @@ def xss(released, tmp_path_factory):
         shutil.copytree(course.release / ASSIGNMENT, folder)
         put_answer(folder / notebook, PAYLOAD)
         nbgrader(course, "autograde", ASSIGNMENT, f"--student={student}", "--create", "--force")
-    # a notebook autograded before EscapeAnswerHTML was configured: layer 2 alone must hold
-    put_answer(course.root / "autograded" / "lama" / ASSIGNMENT / notebook, PAYLOAD)
+    # a notebook autograded before EscapeAnswerHTML was configured: layer 2 alone must hold;
+    # and an output a participant's code could have displayed (HTML and JavaScript)
+    autograded = course.root / "autograded" / "lama" / ASSIGNMENT / notebook
+    put_answer(autograded, PAYLOAD)
+    nb = nbformat.read(autograded, as_version=4)
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs.append(nbformat.v4.new_output("display_data", data={
+        "text/html": '<img src="x" onerror="alert(\'XSS-OUT\')"><b>keluaran peserta</b>', "text/plain": "k"}))
+    code.outputs.append(nbformat.v4.new_output("display_data", data={
+        "application/javascript": "alert('XSS-JS')", "text/plain": "k"}))
+    nbformat.write(nb, autograded)
     nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
     pages = {s: (course.root / "feedback" / s / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text() for s in ("penyerang", "lama")}
     return course, pages
@@ -169,6 +178,9 @@ def test_feedback_has_no_payload_and_reads_as_text(xss, student):
     visible = "".join(page.text)
     for text in READABLE:
         assert text in visible, text
+    # our own markup in outputs (ItemFeedback's coloured verdicts) is still markup, not text
+    assert "<p style" not in visible
+    assert any(tag == "p" and "color" in (attrs.get("style") or "") for tag, attrs in page.tags)
 
 
 @pytest.fixture(scope="module")
@@ -220,6 +232,8 @@ def test_formgrader_page_has_no_payload_and_reads_as_text(formgrader, student):
     visible = "".join(page.text)
     for text in READABLE:
         assert text in visible, text
+    if student == "lama":  # the participant's HTML output is shown, cleaned
+        assert "keluaran peserta" in visible
 
 
 def test_escape_preprocessor_leaves_code_cells_alone():
