@@ -221,3 +221,60 @@ def test_stock_collect_is_what_we_replace(attack, tmp_path):
     # one unparsable name stops the whole stock collect: nobody's work is collected
     assert stock.returncode != 0 and "bukan-waktu" in stock.stdout + stock.stderr
     assert not course.submitted.exists() or not any(course.submitted.iterdir())
+
+
+# --- one OS account for every server (single-user fallback; no participant accounts) ---------
+
+
+def _single_account_inbound(course: Course, exchange: Path, student: str, stamp: str, rand: str, note: str) -> Path:
+    folder = exchange / COURSE_ID / "inbound" / f"{student}+{ASSIGNMENT}+{stamp}+{rand}"
+    shutil.copytree(course.release / ASSIGNMENT, folder)
+    (folder / "catatan.txt").write_text(note)
+    (folder / "timestamp.txt").write_text(stamp)
+    return folder
+
+
+@pytest.fixture
+def single_account(released, tmp_path):
+    import datetime
+
+    course = clone(released, tmp_path / "course")
+    exchange = tmp_path / "exchange"
+    (exchange / COURSE_ID / "inbound").mkdir(parents=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    fmt = "%Y-%m-%d %H:%M:%S.%f UTC"
+    ghost = "peserta" + secrets.token_hex(3)  # no OS account by that name
+    _single_account_inbound(course, exchange, ghost, (now - datetime.timedelta(minutes=5)).strftime(fmt),
+                            "AAAAAAAAAAAA", "asli")
+    # ten minutes ahead: beyond the 5-minute tolerance
+    _single_account_inbound(course, exchange, ghost, (now + datetime.timedelta(minutes=10)).strftime(fmt),
+                            "BBBBBBBBBBBB", "masa depan")
+    return course, exchange, ghost
+
+
+def _collect(course: Course, exchange: Path, **collect_config):
+    from traitlets.config import Config
+
+    overrides = Config()
+    overrides.Exchange.root = str(exchange)
+    for name, value in collect_config.items():
+        setattr(overrides.OwnerCheckedCollect, name, value)
+    return api(course, overrides).collect(ASSIGNMENT)
+
+
+def test_single_account_collects_what_the_collector_owns_and_says_so(single_account):
+    course, exchange, ghost = single_account
+    result = _collect(course, exchange)
+    assert result["success"], result
+    assert (course.submission_dir(ghost, ASSIGNMENT) / "catatan.txt").read_text() == "asli"
+    assert "tidak bisa dibuktikan" in result["log"]
+    assert "masa depan" in result["log"] and "BBBBBBBBBBBB — " in result["log"]
+
+
+def test_single_account_refuses_everything_when_owners_are_required(single_account):
+    course, exchange, ghost = single_account
+    result = _collect(course, exchange, without_account="refuse")
+    assert result["success"], result
+    assert not (course.submitted / ghost).exists()
+    assert f"tidak ada akun sistem bernama '{ghost}'" in result["log"]
+    assert "AAAAAAAAAAAA — " in result["log"]
