@@ -44,6 +44,7 @@ import shutil
 import stat
 from dataclasses import dataclass, field
 
+from dateutil.tz import gettz
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.utils import parse_utc
@@ -164,13 +165,35 @@ class OwnerCheckedCollect(ExchangeCollect):
         if not stat.S_ISDIR(st.st_mode):
             raise Refused("bukan folder biasa (tautan simbolik atau berkas khusus)")
         tolerance = datetime.timedelta(seconds=self.future_tolerance)
-        if timestamp > _utcnow() + tolerance:
-            raise Refused("waktu kiriman {} UTC ada di masa depan; waktu itu dipalsukan".format(timestamp))
+        utc, slack = self.true_utc(parts[2], timestamp)
+        tolerance += slack
+        if utc > _utcnow() + tolerance:
+            raise Refused("waktu kiriman {} UTC ada di masa depan; waktu itu dipalsukan".format(utc))
         changed = datetime.datetime.fromtimestamp(st.st_ctime, datetime.timezone.utc).replace(tzinfo=None)
-        if timestamp > changed + tolerance:
+        if utc > changed + tolerance:
             raise Refused("waktu kiriman {} UTC lebih baru daripada folder itu sendiri (dibuat/diubah "
-                          "{} UTC); waktu itu dipalsukan".format(timestamp, changed.replace(microsecond=0)))
+                          "{} UTC); waktu itu dipalsukan".format(utc, changed.replace(microsecond=0)))
+        # ordering and --update comparisons keep nbgrader's own reading (parse_utc), as stock does
         return Candidate(path, filename, parts[0], timestamp)
+
+    def true_utc(self, text: str, parsed: datetime.datetime) -> tuple[datetime.datetime, datetime.timedelta]:
+        """The UTC time of a name's timestamp for the future check, and the uncertainty left.
+
+        nbgrader writes the zone as an abbreviation (``%Z``) and reads it back with ``gettz``,
+        which does not know most abbreviations: with ``c.Exchange.timezone = "Asia/Jakarta"``
+        a timestamp ``… WIB`` is read as if it were UTC, 7 hours ahead.  An unknown abbreviation
+        that is the configured zone's own is read in that zone; any other unknown one may be up
+        to 14 hours ahead of UTC (the largest offset), which is allowed as slack."""
+        pieces = text.split(" ")
+        none = datetime.timedelta(0)
+        if len(pieces) != 3 or pieces[2].lstrip("+-").isdigit() or gettz(pieces[2]) is not None:
+            return parsed, none
+        zone = gettz(self.timezone)
+        if zone is not None:
+            local = parsed.replace(tzinfo=zone)
+            if local.strftime("%Z") == pieces[2]:
+                return (local - local.utcoffset()).replace(tzinfo=None), none
+        return parsed, datetime.timedelta(hours=14)
 
     def _refuse(self, path: str, reason: str) -> None:
         self.refused.append((path, reason))

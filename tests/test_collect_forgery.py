@@ -166,6 +166,14 @@ def test_collect_finishes_and_lists_every_forgery(attack):
         assert f"{name} — " not in output
 
 
+def test_participant_can_write_the_inbound_but_not_list_it(attack):
+    """The premise of the hand-made attacks: -wx for others, as nbgrader creates the inbound."""
+    a, exchange = attack["a"], attack["exchange"]
+    home = exchange.parent / a
+    listing = as_user(a, home, exchange, "python", "-c", f"import os; os.listdir({str(inbound_of(exchange))!r})")
+    assert listing.returncode != 0 and "PermissionError" in listing.stderr
+
+
 def test_b_gets_their_own_genuine_submission(attack):
     course, b = attack["course"], attack["b"]
     folder = course.submission_dir(b, ASSIGNMENT)
@@ -277,3 +285,28 @@ def test_single_account_refuses_everything_when_owners_are_required(single_accou
     assert not (course.submitted / ghost).exists()
     assert f"tidak ada akun sistem bernama '{ghost}'" in result["log"]
     assert "AAAAAAAAAAAA — " in result["log"]
+
+
+def test_a_local_timezone_is_not_mistaken_for_the_future(single_account):
+    """nbgrader names folders '… WIB' with c.Exchange.timezone = 'Asia/Jakarta' and reads WIB as UTC."""
+    import datetime
+
+    from dateutil.tz import gettz
+    from traitlets.config import Config
+
+    course, exchange, ghost = single_account
+    jakarta = gettz("Asia/Jakarta")
+    stamp = datetime.datetime.now(jakarta).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+    assert stamp.endswith(" WIB")
+    _single_account_inbound(course, exchange, ghost, stamp, "CCCCCCCCCCCC", "jakarta")
+    far = (datetime.datetime.now(jakarta) + datetime.timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+    _single_account_inbound(course, exchange, ghost, far, "DDDDDDDDDDDD", "lusa")
+    for timezone in ("Asia/Jakarta", "UTC"):  # the collector configured like the hub, or not
+        shutil.rmtree(course.submitted, ignore_errors=True)
+        config = Config()
+        config.Exchange.root = str(exchange)
+        config.Exchange.timezone = timezone
+        result = api(course, config).collect(ASSIGNMENT)
+        assert result["success"] and "CCCCCCCCCCCC — " not in result["log"], result["log"]
+        assert "DDDDDDDDDDDD — " in result["log"]
+        assert (course.submission_dir(ghost, ASSIGNMENT) / "catatan.txt").read_text() == "jakarta"
