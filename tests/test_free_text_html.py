@@ -242,3 +242,32 @@ def test_escape_preprocessor_leaves_code_cells_alone():
     out, _ = EscapeAnswerHTML().preprocess(nb, {})
     assert out.cells[0].source == "x = '<b>' if a[0] else 1"
     assert out.cells[1].source == "&lt;b>a&lt;/b> &#91;x](y)"
+
+
+def test_honest_feedback_is_unchanged_by_the_safe_config(released, tmp_path):
+    """The sanitising block changes nothing an honest participant sees (bar CSS ';')."""
+    from latsar.nbgrader_app import api, check
+
+    from .conftest import grade
+
+    course = clone(released, tmp_path / "course")
+    grade(course, {"jujur": {i.id: (i.key if n % 2 else "A") for n, i in enumerate(course.item_bank)}}, tmp_path)
+    graded = ("bab2_konsep_pelayanan_publik", ASSIGNMENT)
+
+    def pages(overrides=None):
+        shutil.rmtree(course.feedback, ignore_errors=True)
+        for assignment in graded:
+            check(api(course, overrides).generate_feedback(assignment, "jujur"), "generate_feedback")
+        return {p.name: p.read_text() for p in course.feedback.rglob("*.html")}
+
+    from traitlets.config import Config
+
+    safe = pages()
+    stock = Config()
+    stock.HTMLExporter.filters = {}  # nbconvert's own markdown2html and clean_html
+    stock.HTMLExporter.sanitize_html = False
+    plain = pages(stock)
+    assert sorted(safe) == sorted(plain) and len(safe) == 2
+    assert safe != plain  # the override did switch the sanitiser off (CSS ';' differs)
+    for name in safe:
+        assert safe[name].replace(';"', '"') == plain[name], name
