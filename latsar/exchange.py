@@ -15,9 +15,10 @@ formgrader's Collect button (``NbGraderAPI.collect``) both use it:
 
 For every inbound folder of the assignment it checks, before anything is copied:
 
-* the name parses and names this assignment; its timestamp parses and is not in the future
-  (beyond ``future_tolerance`` seconds, measured against the clock *and* against the folder's
-  own change time, which a participant cannot set);
+* the name parses, names this assignment and a plain student id (``student_id_pattern``);
+  its timestamp parses and is not in the future (beyond ``future_tolerance`` seconds,
+  measured against the clock *and* against the folder's own change time, which a participant
+  cannot set);
 * the folder and everything in it belong to the OS account named by the student id
   (its uid), and contain only regular files and folders (no symlink, FIFO, device).
 
@@ -39,6 +40,7 @@ import errno
 import fnmatch
 import os
 import pwd
+import re
 import secrets
 import shutil
 import stat
@@ -48,7 +50,7 @@ from dateutil.tz import gettz
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.utils import parse_utc
-from traitlets import Enum, Float
+from traitlets import Enum, Float, Unicode
 
 _NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
@@ -108,6 +110,15 @@ class OwnerCheckedCollect(ExchangeCollect):
         ),
     ).tag(config=True)
 
+    student_id_pattern = Unicode(
+        r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}",
+        help=(
+            "A student id in an inbound folder name must match this (whole) regular expression; "
+            "a name like '<img src=x onerror=…>' would otherwise reach the gradebook and the "
+            "formgrader's pages, which are not all escaped."
+        ),
+    ).tag(config=True)
+
     # --- finding candidates -------------------------------------------------------------
 
     def init_src(self):
@@ -157,6 +168,9 @@ class OwnerCheckedCollect(ExchangeCollect):
         parts = filename.rsplit("+", 3)
         if len(parts) < 3 or parts[1] != assignment or not parts[0]:
             raise Refused("nama folder tidak berbentuk <peserta>+{}+<waktu>+<acak>".format(assignment))
+        if not re.fullmatch(self.student_id_pattern, parts[0]):
+            raise Refused("nama peserta {!r} memuat karakter yang tidak diizinkan "
+                          "(OwnerCheckedCollect.student_id_pattern)".format(parts[0]))
         try:
             timestamp = parse_utc(parts[2])
         except (ValueError, OverflowError, TypeError) as exc:

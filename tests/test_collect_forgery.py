@@ -256,6 +256,9 @@ def single_account(released, tmp_path):
     # ten minutes ahead: beyond the 5-minute tolerance
     _single_account_inbound(course, exchange, ghost, (now + datetime.timedelta(minutes=10)).strftime(fmt),
                             "BBBBBBBBBBBB", "masa depan")
+    # a student id that would be markup in the formgrader's pages
+    _single_account_inbound(course, exchange, "<img src=x onerror=alert(1)>", now.strftime(fmt),
+                            "EEEEEEEEEEEE", "nama berbahaya")
     return course, exchange, ghost
 
 
@@ -276,6 +279,8 @@ def test_single_account_collects_what_the_collector_owns_and_says_so(single_acco
     assert (course.submission_dir(ghost, ASSIGNMENT) / "catatan.txt").read_text() == "asli"
     assert "tidak bisa dibuktikan" in result["log"]
     assert "masa depan" in result["log"] and "BBBBBBBBBBBB — " in result["log"]
+    assert "EEEEEEEEEEEE — nama peserta '<img src=x onerror=alert(1)>' memuat karakter" in result["log"]
+    assert sorted(p.name for p in course.submitted.iterdir()) == [ghost]
 
 
 def test_single_account_refuses_everything_when_owners_are_required(single_account):
