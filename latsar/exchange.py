@@ -144,6 +144,9 @@ class OwnerCheckedCollect(ExchangeCollect):
             except Refused as why:
                 self._refuse(path, str(why))
                 continue
+            except OSError as exc:  # e.g. removed meanwhile: one folder never stops the collect
+                self._refuse(path, "tidak bisa dibaca ({})".format(exc))
+                continue
             by_student.setdefault(candidate.student, []).append(candidate)
 
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
@@ -383,6 +386,11 @@ class OwnerCheckedCollect(ExchangeCollect):
                     self._collect_one(candidate, uid)
                 except Refused as why:
                     self._refuse(candidate.path, str(why))
+                    continue
+                except OSError as exc:
+                    # a participant can delete or change their own folder mid-copy; that must not
+                    # stop everyone else's collect (a full disk shows here too, with its reason)
+                    self._refuse(candidate.path, "gagal dibaca atau disalin ({})".format(exc))
                     continue
                 break
             else:
