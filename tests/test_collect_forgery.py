@@ -83,8 +83,16 @@ def owned_by(exchange: Path, user: str) -> set[str]:
     return {p.name for p in inbound_of(exchange).iterdir() if p.lstat().st_uid == uid}
 
 
+def _reachable_by_others(path: Path) -> None:
+    """Participant accounts run the venv's python: every folder above it must be o+x."""
+    for folder in [path, *path.parents]:
+        if not folder.stat().st_mode & 0o001:
+            pytest.fail(f"{folder} is not o+x: participant accounts cannot run {path}; chmod o+x it")
+
+
 @pytest.fixture(scope="module")
 def attack(tmp_path_factory):
+    _reachable_by_others(BIN)
     tag = "lxc" + secrets.token_hex(3)
     a, b = f"{tag}a", f"{tag}b"
     ghost = f"{tag}hantu"  # a student id with no OS account
@@ -315,3 +323,17 @@ def test_a_local_timezone_is_not_mistaken_for_the_future(single_account):
         assert result["success"] and "CCCCCCCCCCCC — " not in result["log"], result["log"]
         assert "DDDDDDDDDDDD — " in result["log"]
         assert (course.submission_dir(ghost, ASSIGNMENT) / "catatan.txt").read_text() == "jakarta"
+
+
+def test_an_oversized_folder_is_refused_not_fatal(single_account):
+    from traitlets.config import Config
+
+    course, exchange, ghost = single_account
+    config = Config()
+    config.Exchange.root = str(exchange)
+    config.CourseDirectory.max_dir_size = 1  # kB: smaller than any notebook
+    result = api(course, config).collect(ASSIGNMENT)
+    assert result["success"], result
+    assert "AAAAAAAAAAAA — isinya melebihi batas ukuran folder" in result["log"]
+    assert not course.submission_dir(ghost, ASSIGNMENT).exists()
+    assert not any(p.name.startswith(".") for p in (course.submitted / ghost).iterdir())  # no staging left
