@@ -331,6 +331,9 @@ class OwnerCheckedCollect(ExchangeCollect):
     def check_folder(self, candidate: Candidate) -> int | None:
         """Raise Refused unless `candidate` is genuine; return the uid its entries have."""
         uid = self.expected_uid(candidate.student, candidate.path)
+        # the owner first, from lstat: a forged folder the collector may not even read (mode 0700)
+        # is still reported with the account that made it
+        self._check_owner(os.lstat(candidate.path), ".", uid)
         self._current_src = candidate.path
         fd = os.open(candidate.path, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)
         try:
