@@ -59,3 +59,24 @@ c.ClearSolutions.text_stub = "_Tulis jawaban Anda di sini (klik dua kali sel ini
 
 # Autograde: a graceful kernel shutdown sometimes stalls 2.5 s per submission.
 c.Execute.shutdown_kernel = "immediate"
+
+# --- issue 11, exchange/XSS helper: forged submissions and free-text HTML -----------------
+# Collect (stock `nbgrader collect` and the formgrader's Collect button) refuses inbound
+# folders not owned by the student's OS account, or with a forged timestamp, and lists them
+# (docs/exchange-and-free-text.md).
+c.ExchangeFactory.collect = "latsar.exchange.OwnerCheckedCollect"
+# Free-text answers: raw HTML and links in markdown never reach a grader's browser as markup.
+# (1) Autograde escapes them in the autograded notebook -- the lead merges EscapeAnswerHTML
+# into the shared c.Autograde.sanitize_preprocessors list (last, after OverwriteCells);
+# (2) every HTML page built from this config (formgrader, feedback) renders markdown through
+# an allowlist sanitiser, and cleans HTML/JS cell outputs.
+from nbgrader.converters.autograde import Autograde
+
+from latsar.safehtml import EscapeAnswerHTML
+
+c.Autograde.sanitize_preprocessors = list(Autograde.class_traits()["sanitize_preprocessors"].default()) + [
+    EscapeAnswerHTML
+]
+c.HTMLExporter.filters = {"markdown2html": "latsar.safehtml.markdown2html", "clean_html": "latsar.safehtml.clean"}
+c.HTMLExporter.sanitize_html = True
+# --- end of the exchange/XSS block ---------------------------------------------------------
