@@ -1,0 +1,246 @@
+"""The one specification of every report column: CSV name, Indonesian label, number format, meaning.
+
+Why one place: a report column used to be typed in about six places (stats,
+labels, Excel formats, a hand-typed HTML header list, the guide sheet, the
+docstring).  Now each table of the report is a :class:`Table` listing its
+:class:`Column` s, and every output reads it:
+
+- the CSV files (:mod:`latsar.report.write`) put their columns in this order,
+  under :attr:`Column.name` (English, raw values, for analysts);
+- the workbook (:mod:`latsar.report.excel`) heads each sheet with
+  :attr:`Column.label` and formats numbers with :attr:`Column.format`;
+- the guide sheet "Petunjuk" lists :attr:`Column.description` of each column;
+- the HTML page (:mod:`latsar.report.html`) shows the columns that have
+  :attr:`Column.page` set, under that (often shorter) header.
+
+To add a column: compute it in :mod:`latsar.report.stats` (a new column of the
+DataFrame) and add one :class:`Column` to the table below.  See
+``docs/analytics-columns.md``.
+
+A column the computation returns but this file does not know is still written
+(at the end, under its own name), so a forgotten entry never loses data;
+``tests/test_report_columns.py`` fails on it instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .stats import DISCRIMINATION_MIN, DISTRACTOR_MIN, FACILITY_MAX, FACILITY_MIN, UPPER_LOWER_PERCENT
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a report table."""
+
+    name: str  # CSV header and DataFrame column (English)
+    label: str  # Indonesian header of the workbook
+    format: str | None = None  # Excel number format ("0.00", "0.0%" ...); also the digits on the page
+    description: str = ""  # Indonesian, one line in the guide sheet
+    page: str | None = None  # header in the HTML table; None = not shown on the page
+    number: bool = False  # right-aligned on the page (set for every column with a format)
+
+    def shown(self, header: str | None = None, **changes) -> Column:
+        """This column on the HTML page, under ``header`` (default: the label)."""
+        return replace(self, page=header or self.label, **changes)
+
+    @property
+    def right(self) -> bool:
+        return self.number or self.format is not None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A report table: its CSV file (``name``.csv, unless ``csv`` is False), sheet and columns in order."""
+
+    name: str
+    sheet: str
+    columns: tuple[Column, ...]
+    csv: bool = True
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def on_page(self) -> list[Column]:
+        return [c for c in self.columns if c.page is not None]
+
+
+# -- columns shared by several tables -------------------------------------------------------
+
+PESERTA_ID = Column("peserta_id", "NIP/ID peserta", description="NIP atau ID peserta (seperti di lembar jawaban).")
+NAMA = Column("nama", "Nama", description="Nama peserta dari roster (kosong bila peserta tidak ada di roster).")
+KELAS = Column("kelas", "Kelas", description="Kelas peserta dari roster.")
+INSTANSI = Column("instansi", "Instansi", description="Instansi peserta dari roster.")
+MATERI_POKOK = Column("materi_pokok", "Materi Pokok", description="Nomor Materi Pokok (MP) modul.")
+ITEM_ID = Column("item_id", "Kode soal", description="Kode soal di bank soal (mis. MP1-04).")
+SECTION_ID = Column("section_id", "Kode bagian", description="Kode bagian modul (mis. MP1.2).")
+N = Column("n", "Jumlah peserta (n)", number=True, description="Banyaknya peserta yang dihitung.")
+SD = Column("sd", "Simpangan baku", "0.00", "Simpangan baku (deviasi standar).")
+NOTE = Column("note", "Catatan", description="Catatan bila statistik tidak dapat dihitung atau kurang andal.")
+MASTERY_RATE = Column("mastery_rate", "Tingkat ketuntasan", "0.0%", "Proporsi peserta yang tuntas (≥ 80 % soal MP).")
+
+# -- the tables, in the order of the workbook -------------------------------------------------
+
+MASTERY = Table("mastery", "Ketuntasan", (
+    PESERTA_ID.shown(),
+    NAMA.shown(),
+    KELAS.shown(),
+    MATERI_POKOK,
+    Column("benar", "Benar", description="Jumlah poin (soal) yang dijawab benar di MP ini.", number=True,
+           page="Benar / Maks"),
+    Column("maks", "Maks", description="Poin maksimum MP ini.", number=True),
+    Column("persen", "Persen (%)", "0.0", "Benar ÷ Maks × 100.").shown(),
+    Column("tuntas", "Tuntas", description="tuntas bila Persen ≥ 80 %, selain itu ulangi.", page="Status"),
+    Column("near_cut", "Dekat batas 80%", description="ya bila skor berjarak paling jauh 1 SEM dari batas "
+                                                      "80 %: keputusan kurang pasti.").shown(),
+))
+
+REMEDIAL = Table("remedial", "Bacaan ulang", (
+    PESERTA_ID.shown(),
+    NAMA.shown(),
+    KELAS.shown(),
+    MATERI_POKOK.shown(),
+    SECTION_ID,
+    Column("section", "Bagian modul yang dibaca ulang",
+           description="Judul bagian modul yang memuat soal yang dijawab salah atau dikosongkan.",
+           page="Bagian yang dibaca ulang"),
+    Column("n_wrong", "Soal salah/kosong", number=True,
+           description="Banyaknya soal bagian ini yang dijawab salah atau dikosongkan."),
+))
+
+ITEMS = Table("items", "Analisis soal", (
+    ITEM_ID.shown(),
+    MATERI_POKOK.shown(),
+    SECTION_ID,
+    N.shown("n"),
+    Column("facility", "Tingkat kemudahan", "0.00",
+           "Proporsi peserta yang menjawab benar (0–1).").shown(),
+    SD,
+    Column("discrimination_index", "Indeks daya beda", "0.0",
+           "Korelasi skor soal dengan skor sisa tes × 100.").shown(),
+    Column("discriminative_efficiency", "Efisiensi daya beda", "0.0",
+           "Indeks daya beda dibagi nilai terbesar yang mungkin untuk tingkat kemudahan soal ini × 100."),
+    Column("d_upper_lower", "Daya beda atas–bawah (D)", "0.00",
+           f"Proporsi benar kelompok atas dikurangi kelompok bawah ({UPPER_LOWER_PERCENT} % peserta skor "
+           "tertinggi dan terendah).").shown("D atas–bawah"),
+    Column("review", "Perlu ditinjau", description=f"ya bila tingkat kemudahan > {FACILITY_MAX:g} atau "
+                                                   f"< {FACILITY_MIN:g}, atau indeks daya beda < "
+                                                   f"{DISCRIMINATION_MIN:g}."),
+    Column("review_reason", "Alasan ditinjau", description="Sebab soal perlu ditinjau.", page="Alasan"),
+    NOTE,
+))
+
+DISTRACTORS = Table("distractors", "Pengecoh", (
+    ITEM_ID.shown(),
+    Column("option", "Pilihan", description="Pilihan jawaban (a–d, atau kosong = tidak dijawab).").shown(),
+    Column("count", "Jumlah pemilih", number=True, description="Banyaknya peserta yang memilih.").shown(),
+    Column("proportion", "Proporsi pemilih", "0.0%", "Bagian peserta yang memilih.").shown("Proporsi"),
+    Column("is_key", "Kunci", description="ya bila pilihan ini kunci jawaban."),
+    Column("rest_correlation", "Korelasi dengan skor sisa", "0.00",
+           "Korelasi memilih pilihan ini dengan skor sisa tes.").shown(),
+    Column("non_functioning", "Pengecoh tidak berfungsi",
+           description=f"ya bila pengecoh dipilih < {DISTRACTOR_MIN:.0%} peserta atau korelasinya dengan skor "
+                       "sisa positif."),
+))
+
+TEST = Table("test", "Statistik tes", (
+    MATERI_POKOK.shown(),
+    N.shown(),
+    Column("k", "Jumlah soal (k)", number=True, description="Banyaknya soal MP ini."),
+    Column("mean", "Rata-rata", "0.00", "Rata-rata jumlah soal benar.").shown("Rata-rata skor"),
+    # from the mastery table; shown in the page's summary only (not a column of test.csv)
+    Column("maks", "Maks", description="Poin maksimum MP ini.", number=True, page="Maks"),
+    Column("median", "Median", "0.0", "Median jumlah soal benar."),
+    SD,
+    Column("skewness", "Kemencengan", "0.00", "Kemencengan (skewness) sebaran skor."),
+    Column("kurtosis", "Keruncingan", "0.00", "Keruncingan (kurtosis berlebih) sebaran skor."),
+    Column("alpha", "Alfa Cronbach", "0.00", "Reliabilitas (konsistensi internal) Alfa Cronbach.").shown(),
+    Column("kr20", "KR-20", "0.00", "Reliabilitas KR-20 (sama dengan Alfa untuk soal benar/salah)."),
+    Column("sem", "SEM", "0.00", "Galat baku pengukuran = simpangan baku × √(1 − alfa), dalam satuan soal.").shown(),
+    MASTERY_RATE.shown(),
+    NOTE.shown(),
+))
+
+GROUPS = Table("groups", "Kelompok", (
+    Column("group_by", "Dikelompokkan menurut", description="Kolom roster yang dipakai (Kelas atau Instansi).").shown(),
+    Column("group", "Kelompok", description="Nilai kolom itu.").shown(),
+    MATERI_POKOK.shown(),
+    N.shown("n"),
+    Column("mean_persen", "Rata-rata persen (%)", "0.0", "Rata-rata Persen peserta kelompok.").shown("Rata-rata persen"),
+    MASTERY_RATE.shown(),
+    Column("near_cut_count", "Dekat batas 80% (orang)", number=True,
+           description="Banyaknya peserta kelompok yang dekat batas 80 %.").shown("Dekat batas 80%"),
+    Column("n_absent", "Tidak mengumpulkan", number=True,
+           description="Peserta roster kelompok ini yang belum mengirim MP itu.").shown(),
+))
+
+MISMATCH = Table("mismatch", "Selisih roster", (
+    PESERTA_ID.shown(),
+    NAMA.shown(),
+    KELAS.shown(),
+    INSTANSI.shown(),
+    Column("status", "Keterangan", description="Ada jawaban tetapi tidak ada di roster, atau ada di roster "
+                                               "tetapi belum ada jawaban.").shown(),
+), csv=False)
+
+REVIEW = Table("perlu_diperiksa", "Perlu diperiksa", (
+    PESERTA_ID.shown("Peserta"),
+    Column("assignment", "Tugas", description="Tugas (assignment) nbgrader.").shown(),
+    Column("alasan", "Alasan (perlu diperiksa)", description="Mengapa kiriman ini perlu diperiksa pengampu.")
+    .shown("Alasan"),
+))
+
+LIVE_SUMMARY = Table("live_summary", "Kuis langsung", (
+    Column("session_id", "Sesi", description="Kode sesi kuis langsung.").shown(),
+    Column("seq", "Urutan", number=True, description="Urutan soal dalam sesi.").shown(),
+    ITEM_ID.shown(),
+    Column("kind", "Jenis", description="Jenis: soal latihan atau jajak pendapat."),
+    Column("n_answered", "Menjawab", number=True, description="Banyaknya peserta yang menjawab.").shown(),
+    Column("n_correct", "Benar", number=True,
+           description="Banyaknya jawaban benar (kosong untuk jajak pendapat tanpa kunci).").shown(),
+    Column("proportion_correct", "Proporsi benar", "0.0%", "Benar ÷ Menjawab.").shown(),
+    Column("median_seconds", "Median waktu menjawab (detik)", "0.0",
+           "Median waktu dari soal dibuka sampai peserta menjawab.").shown(),
+))
+
+#: Every table by name.
+TABLES: dict[str, Table] = {t.name: t for t in (MASTERY, REMEDIAL, ITEMS, DISTRACTORS, TEST, GROUPS, MISMATCH,
+                                                REVIEW, LIVE_SUMMARY)}
+
+
+def labels() -> dict[str, str]:
+    """Indonesian label of every column name (first definition wins)."""
+    out: dict[str, str] = {}
+    for table in TABLES.values():
+        for column in table.columns:
+            out.setdefault(column.name, column.label)
+    return out
+
+
+def number_formats() -> dict[str, str]:
+    """Excel number format of every column name that has one."""
+    out: dict[str, str] = {}
+    for table in TABLES.values():
+        for column in table.columns:
+            if column.format:
+                out.setdefault(column.name, column.format)
+    return out
+
+
+#: Kept for callers of the former ``latsar.report.write.LABELS`` / ``NUMBER_FORMATS``.
+LABELS = labels()
+NUMBER_FORMATS = number_formats()
+
+
+def ordered(frame, table: Table):
+    """``frame`` with its columns in the order of ``table``; unknown columns kept at the end."""
+    known = [c for c in table.names if c in frame.columns]
+    extra = [c for c in frame.columns if c not in known]
+    if known + extra == list(frame.columns):
+        return frame
+    return frame[known + extra]

@@ -1,0 +1,139 @@
+"""The report's tables: the stats functions on one prepared cohort, joined with the roster.
+
+:func:`build_tables` is the only place that joins: every statistic comes
+unchanged from :mod:`latsar.report.stats`; here the roster's ``nama`` and
+``kelas`` are added to the person tables, the group tables are stacked (one
+block per roster column ``kelas``/``instansi``: ``group_by`` names it,
+``group`` holds its value) and the roster mismatch is listed.  A blank roster
+cell is the group ``"(tidak diisi)"``; participants with responses who are
+missing from the roster form the group ``"(tidak ada di roster)"``, so the
+group counts always add up to the cohort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..itembank import ItemBank
+from . import stats
+from .roster import ROSTER_COLUMNS, clean_roster
+from .stats import ReportError, RosterMismatch
+
+#: Roster columns that give a group table (and plot), when present.
+GROUP_COLUMNS = ("kelas", "instansi")
+#: Roster columns carried into the mastery and remedial tables, when present.
+PERSON_COLUMNS = ("nama", "kelas")
+GROUP_BLANK = "(tidak diisi)"
+GROUP_NOT_IN_ROSTER = "(tidak ada di roster)"
+NOT_IN_ROSTER = "ada jawaban, tidak ada di roster"
+NO_RESPONSES = "ada di roster, belum ada jawaban"
+
+
+@dataclass(frozen=True)
+class ReportTables:
+    """Every table of the report, as the stats functions return them (plus roster columns)."""
+
+    mastery: pd.DataFrame
+    remedial: pd.DataFrame
+    items: pd.DataFrame
+    distractors: pd.DataFrame
+    test: pd.DataFrame
+    groups: pd.DataFrame | None  # None without a roster
+    mismatch: RosterMismatch | None  # None without a roster
+    mismatch_table: pd.DataFrame | None  # peserta_id, [nama, kelas, instansi,] status
+    n_peserta: int  # participants with at least one response row
+    n_roster: int | None
+    review: pd.DataFrame | None = None  # peserta_id, assignment, alasan: graded, but worth a look
+
+
+
+def _group_values(column: pd.Series) -> pd.Series:
+    values = column.astype(object).where(column.notna(), "")
+    values = values.map(lambda v: str(v).strip())
+    return values.where(values != "", GROUP_BLANK)
+
+
+# -- tables ------------------------------------------------------------------------------
+
+
+def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame | None = None) -> ReportTables:
+    """All report tables: the stats functions on one prepared cohort, joined with the roster."""
+    cohort = stats.prepare(responses, bank)
+    mastery = stats.mastery(cohort, bank)
+    remedial = stats.remedial(cohort, bank)
+    item_table = stats.items(cohort, bank)
+    distractor_table = stats.distractors(cohort, bank)
+    test = stats.test_stats(cohort, bank)
+    groups = mismatch = mismatch_table = n_roster = None
+    if roster is not None:
+        roster = clean_roster(roster)
+        n_roster = len(roster)
+        mismatch = stats.roster_mismatch(cohort, roster)
+        person = [c for c in PERSON_COLUMNS if c in roster.columns]
+        if person:
+            mastery = _with_person(mastery, roster, person)
+            remedial = _with_person(remedial, roster, person)
+        parts = []
+        for by in (c for c in GROUP_COLUMNS if c in roster.columns):
+            r = roster[["peserta_id"]].assign(**{by: _group_values(roster[by])})
+            g = stats.groups(cohort, bank, r, by)
+            g[by] = g[by].astype(object).where(g[by].notna(), GROUP_NOT_IN_ROSTER)
+            parts.append(g.rename(columns={by: "group"}).assign(group_by=by))
+        if parts:
+            groups = pd.concat(parts, ignore_index=True)
+            groups = groups[["group_by", "group", *[c for c in groups.columns if c not in ("group_by", "group")]]]
+        mismatch_table = _mismatch_table(mismatch, roster)
+    return ReportTables(mastery, remedial, item_table, distractor_table, test, groups, mismatch,
+                        mismatch_table, len(cohort.peserta), n_roster)
+
+
+def _with_person(table: pd.DataFrame, roster: pd.DataFrame, person: list[str]) -> pd.DataFrame:
+    out = table.merge(roster[["peserta_id", *person]], on="peserta_id", how="left", validate="many_to_one")
+    return out[["peserta_id", *person, *[c for c in table.columns if c != "peserta_id"]]]
+
+
+def _mismatch_table(mismatch: RosterMismatch, roster: pd.DataFrame) -> pd.DataFrame:
+    extra = [c for c in ROSTER_COLUMNS[1:] if c in roster.columns]
+    stray = pd.DataFrame({"peserta_id": mismatch.not_in_roster, "status": NOT_IN_ROSTER})
+    absent = roster.loc[roster["peserta_id"].isin(mismatch.no_responses), ["peserta_id", *extra]]
+    absent = absent.sort_values("peserta_id").assign(status=NO_RESPONSES)
+    out = pd.concat([stray, absent], ignore_index=True)
+    return out[["peserta_id", *extra, "status"]]
+
+
+
+def live_summary(live: pd.DataFrame) -> pd.DataFrame:
+    """One row per item opened in a live session: how many answered, how many right, how fast.
+
+    Live answers are practice: they are reported here and never enter the scores above.
+    """
+    correct = live["correct"].astype("boolean")
+    keyed = live.assign(_correct=correct.fillna(False).astype(int), _keyed=correct.notna())
+    summary = keyed.groupby(["session_id", "seq", "item_id", "kind"], sort=True).agg(
+        n_answered=("participant_id", "nunique"), n_correct=("_correct", "sum"), _keyed=("_keyed", "any"),
+        median_seconds=("seconds_to_answer", "median")).reset_index()
+    summary["proportion_correct"] = (summary["n_correct"] / summary["n_answered"]).where(summary["_keyed"])
+    summary["n_correct"] = summary["n_correct"].astype("Int64").where(summary["_keyed"])
+    return summary[["session_id", "seq", "item_id", "kind", "n_answered", "n_correct", "proportion_correct",
+                    "median_seconds"]]
+
+
+
+def read_responses(path: str | Path) -> pd.DataFrame:
+    """``responses.parquet`` or ``responses.csv`` as written by ``latsar export``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReportError(f"Berkas respons {path} tidak ditemukan. Jalankan `latsar export` dahulu.")
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        if path.suffix == ".csv":
+            return pd.read_csv(path, dtype={"peserta_id": str, "item_id": str, "pilihan": str, "assignment": str},
+                               keep_default_na=False, na_values={"poin": [""]})
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"Berkas respons {path} tidak dapat dibaca: {exc}") from None
+    raise ReportError(f"Berkas respons {path}: harus .parquet atau .csv.")
+
