@@ -17,14 +17,13 @@ from latsar.report.write import (
     HTML_NAME,
     ReportError,
     ReportFiles,
-    main,
+    read_responses,
     read_roster,
     write_report,
 )
 
 from .test_report_stats import COHORT, make_bank, make_responses
 
-REPO = Path(__file__).resolve().parents[1]
 GENERATED = datetime(2024, 5, 17, 9, 30)
 # p6 has responses but is not on the roster; p7 is on the roster without responses.
 # p3's name needs escaping in HTML.
@@ -310,20 +309,14 @@ def test_roster_dataframe_with_duplicates_refused(responses, bank, tmp_path):
         write_report(responses, bank, tmp_path / "laporan", roster)
 
 
-def test_command_line(responses, roster_file, tmp_path, capsys):
-    course = ["--course", str(REPO)]  # the real bank holds every item id of the test cohort
-    out = tmp_path / "laporan"
-    assert main([str(tmp_path / "responses.parquet"), "--out", str(out), *course]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("Galat: Berkas respons") and "Traceback" not in err
-    empty = tmp_path / "kosong.csv"
-    responses.iloc[:0].to_csv(empty, index=False)
-    assert main([str(empty), "--out", str(out), *course]) == 2
-    assert "Tidak ada data respons" in capsys.readouterr().err
-    assert not out.exists()
-
+def test_read_responses_errors_name_the_file(responses, tmp_path):
+    """The responses loader (used by the notebook; the command line is `latsar report`, tests/test_report_cli.py)."""
+    with pytest.raises(ReportError, match="^Berkas respons .*responses.parquet tidak ditemukan"):
+        read_responses(tmp_path / "responses.parquet")
+    (tmp_path / "responses.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(ReportError, match="harus .parquet atau .csv"):
+        read_responses(tmp_path / "responses.txt")
     responses.to_csv(tmp_path / "responses.csv", index=False)
-    assert main([str(tmp_path / "responses.csv"), "--out", str(out), "--roster", str(roster_file), *course]) == 0
-    said = capsys.readouterr().out
-    assert "Selisih roster: 1 tidak ada di roster, 1 belum ada jawaban" in said
-    assert (out / HTML_NAME).exists() and (out / "groups.csv").exists()
+    back = read_responses(tmp_path / "responses.csv")
+    assert back["peserta_id"].tolist() == responses["peserta_id"].tolist()
+    assert back["pilihan"].tolist() == responses["pilihan"].tolist()  # blanks stay "", not NaN

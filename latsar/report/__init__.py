@@ -2,6 +2,13 @@
 
 All tables are built from :func:`latsar.scores.responses` and the item bank;
 see :mod:`latsar.report.stats` for every formula and its source.
+
+The report files (``latsar report``) are written by :mod:`latsar.report.write`
+from one column spec (:mod:`latsar.report.columns`) through
+:mod:`~latsar.report.roster`, :mod:`~latsar.report.tables`,
+:mod:`~latsar.report.plots`, :mod:`~latsar.report.excel` and
+:mod:`~latsar.report.html` (Jinja templates in ``templates/``).  How to add a
+column: ``docs/analytics-columns.md``.
 """
 
 from .stats import (

@@ -124,7 +124,7 @@ ITEMS = Table("items", "Analisis soal", (
     Column("discrimination_index", "Indeks daya beda", "0.0",
            "Korelasi skor soal dengan skor sisa tes × 100.").shown(),
     Column("discriminative_efficiency", "Efisiensi daya beda", "0.0",
-           "Indeks daya beda dibagi nilai terbesar yang mungkin untuk tingkat kemudahan soal ini × 100."),
+           "Kovarians skor soal dengan skor sisa tes dibagi kovarians terbesar yang mungkin × 100 (Moodle)."),
     Column("d_upper_lower", "Daya beda atas–bawah (D)", "0.00",
            f"Proporsi benar kelompok atas dikurangi kelompok bawah ({UPPER_LOWER_PERCENT} % peserta skor "
            "tertinggi dan terendah).").shown("D atas–bawah"),

@@ -49,14 +49,10 @@ class ReportTables:
     review: pd.DataFrame | None = None  # peserta_id, assignment, alasan: graded, but worth a look
 
 
-
 def _group_values(column: pd.Series) -> pd.Series:
     values = column.astype(object).where(column.notna(), "")
     values = values.map(lambda v: str(v).strip())
     return values.where(values != "", GROUP_BLANK)
-
-
-# -- tables ------------------------------------------------------------------------------
 
 
 def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame | None = None) -> ReportTables:
@@ -104,7 +100,6 @@ def _mismatch_table(mismatch: RosterMismatch, roster: pd.DataFrame) -> pd.DataFr
     return out[["peserta_id", *extra, "status"]]
 
 
-
 def live_summary(live: pd.DataFrame) -> pd.DataFrame:
     """One row per item opened in a live session: how many answered, how many right, how fast.
 
@@ -119,7 +114,6 @@ def live_summary(live: pd.DataFrame) -> pd.DataFrame:
     summary["n_correct"] = summary["n_correct"].astype("Int64").where(summary["_keyed"])
     return summary[["session_id", "seq", "item_id", "kind", "n_answered", "n_correct", "proportion_correct",
                     "median_seconds"]]
-
 
 
 def read_responses(path: str | Path) -> pd.DataFrame:

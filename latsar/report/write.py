@@ -3,22 +3,20 @@
 :func:`write_report` turns the ``responses`` table (:func:`latsar.scores.responses`)
 and the item bank into a report folder::
 
-    mastery.csv        peserta_id[, nama, kelas], materi_pokok, benar, maks, persen, tuntas, near_cut
-    remedial.csv       peserta_id[, nama, kelas], materi_pokok, section_id, section, n_wrong
-    items.csv          item_id, materi_pokok, section_id, n, facility, sd, discrimination_index,
-                       discriminative_efficiency, d_upper_lower, review, review_reason, note
-    distractors.csv    item_id, option, count, proportion, is_key, rest_correlation, non_functioning
-    test.csv           materi_pokok, n, k, mean, median, sd, skewness, kurtosis, alpha, kr20, sem,
-                       mastery_rate, note
-    groups.csv         (only with a roster that has kelas and/or instansi) group_by, group,
-                       materi_pokok, n, mean_persen, mastery_rate, near_cut_count, n_absent
-    laporan_kohort.xlsx   the same tables with Indonesian headers, plus "Petunjuk" and "Selisih roster"
+    mastery.csv, remedial.csv, items.csv, distractors.csv, test.csv
+    groups.csv            only with a roster that has kelas and/or instansi
+    perlu_diperiksa.csv   only with ``review``; live.csv, live_summary.csv only with ``live``
+    laporan_kohort.xlsx   the same tables with Indonesian headers, plus "Petunjuk" (sheets, thresholds and the
+                          meaning of every column) and "Selisih roster"
     laporan_kohort.html   the Indonesian report, plots embedded as base64 PNG
     plot_scores.png, plot_groups.png (with a roster), plot_items.png, plot_distractors.png
 
+The columns of each table, their order, Indonesian labels, number formats and
+meanings are in :mod:`latsar.report.columns` (and nowhere else).
+
 Every statistic comes unchanged from :mod:`latsar.report.stats` (the cohort is
-laid out once with :func:`~latsar.report.stats.prepare`); this module only
-joins the roster, relabels and formats.  CSV files keep the English column
+laid out once with :func:`~latsar.report.stats.prepare`); the other modules
+only join the roster, relabel and format.  CSV files keep the English column
 names and raw values (booleans True/False, proportions 0–1) for analysts; the
 workbook and the HTML page are for people and are entirely in Indonesian.
 
@@ -116,7 +114,6 @@ class ReportFiles:
     @property
     def paths(self) -> list[Path]:
         return [*self.csv.values(), self.excel, self.html, *self.plots.values()]
-
 
 
 def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roster: pd.DataFrame | None = None,
