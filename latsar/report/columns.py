@@ -244,3 +244,20 @@ def ordered(frame, table: Table):
     if known + extra == list(frame.columns):
         return frame
     return frame[known + extra]
+
+
+def markdown() -> str:
+    """Every table and column as Markdown (the reference in ``docs/analytics-columns.md``)."""
+    out = []
+    for table in TABLES.values():
+        where = f"`{table.name}.csv`, sheet *{table.sheet}*" if table.csv else f"sheet *{table.sheet}*"
+        out += [f"### {table.sheet} ({where})", "", "| name | label | format | on the page | meaning |",
+                "|---|---|---|---|---|"]
+        out += [f"| `{c.name}` | {c.label} | {c.format or ''} | {c.page or ''} | {c.description} |"
+                for c in table.columns]
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown())
