@@ -955,6 +955,11 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
 
     if t.review is not None:
         parts.append("<h2>Perlu diperiksa</h2>")
+        modes = t.review.attrs.get("sandbox") or {}
+        if modes:  # how the kernels were isolated (latsar.scores.sandbox_modes); "none" asked for by name
+            parts.append("<p>Mode sandbox penilaian: " + ", ".join(
+                f"<b>{_esc(mode)}</b>{' (TANPA isolasi, diminta)' if mode in ('none', 'rlimits') else ''}: "
+                f"{n} kiriman" for mode, n in sorted(modes.items())) + ".</p>")
         if t.review.empty:
             parts.append("<p>Tidak ada kiriman yang perlu diperiksa.</p>")
         else:
