@@ -222,8 +222,8 @@ def preflight(course: Course, db_url: str, cell_timeout: int, notebook_timeout: 
     from .nbgrader_app import load_config
     from .sandbox import Sandbox, SandboxError
 
+    check_config(load_config(course))  # the course's own nbgrader_config.py (overrides: tests only)
     config = load_config(course, worker_config(course, db_url, cell_timeout, notebook_timeout, sandbox, overrides))
-    check_config(config)
     try:
         return Sandbox(config=config).require(notebook_timeout)
     except SandboxError as exc:

@@ -343,6 +343,7 @@ class ForkingExecute(Execute):
         self._deadline: float | None = None
         self.sandbox = Sandbox(parent=self)
         self._output_bytes = 0
+        self._mode = "none"
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
@@ -372,7 +373,7 @@ class ForkingExecute(Execute):
         self._output_bytes = 0
         mode = self.sandbox.require(self.notebook_timeout)  # SandboxError: refuse, never run with less
         grading = self.resources.setdefault("latsar_grading", {})
-        grading["sandbox"] = mode
+        grading["sandbox"] = self._mode = mode
         if mode != "none":
             # A sandbox is built around the notebook's own folder, so no spare kernel:
             # each kernel is forked for its notebook.
@@ -416,7 +417,7 @@ class ForkingExecute(Execute):
 
         Past ``Sandbox.max_output_bytes`` further output is dropped (the grader's
         memory stays bounded), one line says so, and the cell is interrupted."""
-        limit = self.sandbox.max_output_bytes if self.sandbox.resolved_mode() != "none" else 0
+        limit = self.sandbox.max_output_bytes if self._mode != "none" else 0
         if limit and msg["msg_type"] in ("stream", "display_data", "execute_result", "error",
                                          "update_display_data"):
             content = msg["content"]
@@ -452,7 +453,7 @@ class ForkingExecute(Execute):
                                                  store_history=False, timeout=30)
             if reply["content"]["status"] != "ok":
                 raise RuntimeError(f"kernel hand-over failed: {reply['content']}")
-        if self.sandbox.resolved_mode() == "none":
+        if self._mode == "none":
             await spare_pool().refill(self.kernel_name, self._kernel_arguments())
         self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout else None
         return kc

@@ -45,6 +45,7 @@ docs/grading-safety.md lists what holds in each mode.
 from __future__ import annotations
 
 import ctypes
+import functools
 import errno
 import json
 import os
@@ -162,6 +163,7 @@ def refusal(why: str) -> str:
             "atau c.Sandbox.mode = \"none\" di nbgrader_config.py.")
 
 
+@functools.lru_cache(maxsize=1)
 def userns_available() -> bool:
     """Whether this user may create a user namespace (with mount and network namespaces)."""
     try:

@@ -214,9 +214,7 @@ class ReconcileClicks(NbGraderPreprocessor):
         grading = resources.get("latsar_grading", {})
         notes += grading.get("notes", [])
         notes += reconcile(course, info["db_url"], info["student"], info["assignment"])
-        mode = grading.get("sandbox", "none")
-        if mode == "none":
-            notes.append("dinilai TANPA sandbox (--sandbox none / c.Sandbox.mode = \"none\")")
+        mode = grading.get("sandbox", "none")  # named in the summary and the report, not a flag
         coursedir = _coursedir(self.config, root)
         folder = Path(coursedir.format_path(coursedir.autograded_directory, info["student"], info["assignment"]))
         write_record(folder, {"status": "flagged" if notes else "graded", "reason": "; ".join(notes),
