@@ -106,11 +106,12 @@ class ReleaseCellsOnly(NbGraderPreprocessor):
                 f"dibandingkan dengan rilis, jadi tidak dinilai. Jalankan `latsar release {assignment}` "
                 "(atau `nbgrader generate_assignment`) lalu nilai ulang.")
         release = nbformat.read(release_path, as_version=4)
-        by_id, by_grade_id, sources = {}, {}, []
+        by_id, by_grade_id, sources, tags = {}, {}, [], {}
         for cell in release.cells:
             if cell.cell_type != "code":
                 continue
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            tags[grade_id or cell.get("id")] = list(cell.metadata.get("tags", []))
             if grade_id:
                 by_grade_id[grade_id] = _source(cell)
             else:
@@ -138,6 +139,13 @@ class ReleaseCellsOnly(NbGraderPreprocessor):
             if original in sources:
                 sources.remove(original)
             kept.append(cell)
+        for cell in kept:  # tags steer execution (nbclient's "skip-execution"): the release's, no others
+            if cell.cell_type == "code":
+                key = cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id")
+                if tags.get(key):
+                    cell.metadata["tags"] = tags[key]
+                else:
+                    cell.metadata.pop("tags", None)
         nb.cells = kept
         aside = root / ASIDE / student / assignment
         notes = []
