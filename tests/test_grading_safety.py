@@ -19,10 +19,8 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 
 import nbformat
 import pytest
@@ -276,3 +274,26 @@ def test_less_isolation_only_by_name_and_always_named(cohort, tmp_path):
     assert "TANPA isolasi" in (out / "laporan_kohort.html").read_text(encoding="utf-8")
     result = CliRunner().invoke(main, [*args, "--force"], terminal_width=200)
     assert result.exit_code == 0 and "root (isolasi penuh" in result.output
+
+
+def test_stock_autograde_confines_kernels_like_latsar(cohort, tmp_path):
+    """The hidden paths come from ForkingExecute's own config: the course, the gradebook file and an
+    exchange outside the course (LATSAR_EXCHANGE) are out of a stock-graded kernel's reach."""
+    course = clone(cohort, tmp_path / "stok")
+    exchange = tmp_path / "pertukaran"
+    (exchange / "latsar-pelayanan" / "inbound").mkdir(parents=True)
+    (exchange / "latsar-pelayanan" / "inbound" / "kiriman.txt").write_text("milik orang lain")
+    targets = [str(course.root / "course_data" / "item_bank.yaml"), str(course.root / "gradebook.db"),
+               str(exchange / "latsar-pelayanan" / "inbound" / "kiriman.txt")]
+    release_code(course, BAB2, "import os\nprint('UID', os.getuid())\n"
+                 f"for path in {targets!r}:\n    try:\n        open(path, 'rb').read(1)\n"
+                 "        print('TERBACA', path)\n    except OSError as exc:\n        print('TERTUTUP', type(exc).__name__)",
+                 students=["jujur"])
+    result = stock(course, "autograde", BAB2, "--student", "jujur", env={"LATSAR_EXCHANGE": str(exchange)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    text = probe_output(course, "jujur")
+    assert "TERBACA" not in text and text.count("TERTUTUP") == 3, text
+    if os.geteuid() == 0:
+        assert int(text.split("UID")[1].split()[0]) >= sandbox.Sandbox().uid_base
+    assert json.loads((course.autograded_dir("jujur", BAB2) / ".latsar-periksa.json").read_text())["sandbox"] == \
+        ("root" if os.geteuid() == 0 else "userns")
