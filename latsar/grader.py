@@ -2,8 +2,9 @@
 
 Each worker keeps one configured ``NbGraderAPI`` (imports and config are paid
 once, not per submission), validates notebooks with fastjsonschema, and runs
-them with :class:`latsar.kernels.ForkingExecute` (a fresh kernel per
-submission, forked instead of started from scratch).  Infrastructure faults —
+them with the preprocessors nbgrader_config.py lists for every grading path
+(:mod:`latsar.sanitize`; :class:`latsar.kernels.ForkingExecute`: a fresh
+sandboxed kernel per submission, forked instead of started from scratch).  Infrastructure faults —
 a kernel that dies or never answers, a port or socket clash, a locked
 gradebook — are retried; only the participant's own notebook is ever blamed.
 """
@@ -329,8 +330,10 @@ def _exit_with_parent() -> None:
 def grade(student: str, assignment: str, retries: int = 2) -> Outcome:
     """Autograde one submission with nbgrader; retry infrastructure faults.
 
-    Before: a file nbgrader cannot grade fails with a reason; tampering is
-    noted.  After: every item gets what the clicks earn (:func:`reconcile`)."""
+    Before: a file nbgrader cannot grade fails with a reason.  nbgrader then runs the
+    course's own preprocessor lists (nbgrader_config.py): tampering noted, only release
+    code executed, every item given what the clicks earn (:mod:`latsar.sanitize`); the
+    review record they leave is this outcome's status and reason."""
     from . import kernels
     from .sanitize import read_record
 

@@ -130,18 +130,24 @@ def test_notebook_wall_time_cap(cohort, tmp_path):
 
 
 def test_infrastructure_faults_are_retried(monkeypatch, tmp_path, cohort):
+    from latsar.sanitize import write_record
+
     calls = []
+    course = clone(cohort, tmp_path / "flaky")
 
     class FlakyApi:
         def autograde(self, assignment, student, force, create):
             calls.append(student)
             if len(calls) == 1:
                 return {"success": False, "error": "zmq.error.ZMQError: Address already in use", "log": ""}
+            folder = course.autograded_dir(student, assignment)  # what ReconcileClicks leaves on success
+            folder.mkdir(parents=True, exist_ok=True)
+            write_record(folder, {"status": "graded", "reason": "", "notes": [], "sandbox": "root"})
             return {"success": True}
 
     monkeypatch.setattr(grader, "_api", FlakyApi())
-    monkeypatch.setitem(grader._settings, "course_root", str(cohort.root))
-    student = sorted(p.name for p in cohort.submitted.iterdir())[0]
+    monkeypatch.setitem(grader._settings, "course_root", str(course.root))
+    student = sorted(p.name for p in course.submitted.iterdir())[0]
     outcome = grader.grade(student, BAB2)
     assert outcome.status == "graded" and outcome.attempts == 2
 
