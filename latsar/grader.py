@@ -44,7 +44,7 @@ class Outcome:
 
 
 #: What a submission folder may hold besides the files of the release.
-EXPECTED_FILES = {".jawaban.json", "timestamp.txt"}
+EXPECTED_FILES = {".jawaban.json", "timestamp.txt", "submission_secret.txt"}  # the last: nbgrader's exchange
 
 
 def validate_submission(course: Course, student: str, assignment: str, max_bytes: int) -> str | None:

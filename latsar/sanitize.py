@@ -41,8 +41,9 @@ from .course import ITEM_BANK, find_course_root
 RECORD = ".latsar-periksa.json"
 #: Where removed cells and files are kept for the instructor, inside the course folder.
 ASIDE = "disisihkan"
-#: Files a submission may hold besides the release's own.
-EXPECTED_FILES = {".jawaban.json", "timestamp.txt"}
+#: Files a submission may hold besides the release's own (submission_secret.txt: nbgrader's exchange
+#: writes it at submit; release_feedback needs it in feedback/).
+EXPECTED_FILES = {".jawaban.json", "timestamp.txt", "submission_secret.txt"}
 _NOTES = "latsar_periksa"  # notebook metadata key carrying notes from sanitize to the record
 
 
