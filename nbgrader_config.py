@@ -74,9 +74,28 @@ from nbgrader.converters.autograde import Autograde
 
 from latsar.safehtml import EscapeAnswerHTML
 
-c.Autograde.sanitize_preprocessors = list(Autograde.class_traits()["sanitize_preprocessors"].default()) + [
-    EscapeAnswerHTML
-]
+# (EscapeAnswerHTML is the last step of c.Autograde.sanitize_preprocessors, set in the grading block below.)
 c.HTMLExporter.filters = {"markdown2html": "latsar.safehtml.markdown2html", "clean_html": "latsar.safehtml.clean"}
 c.HTMLExporter.sanitize_html = True
 # --- end of the exchange/XSS block ---------------------------------------------------------
+
+# Grading never runs participant code, on every path (stock `nbgrader autograde`, the
+# formgrader's Autograde button, `latsar autograde`); see docs/grading-safety.md.
+# Sanitise: unknown grade ids repaired, tampering noted, and only release code cells kept
+# (added/edited code and extra files set aside under disisihkan/, submission flagged).
+from nbgrader.preprocessors import Execute
+
+from latsar.kernels import ForkingExecute
+from latsar.preprocessors import RepairGradeIds
+from latsar.sanitize import NoteTampering, ReconcileClicks, ReleaseCellsOnly
+
+sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+c.Autograde.sanitize_preprocessors = [RepairGradeIds, NoteTampering, *sanitize[:-1], ReleaseCellsOnly, sanitize[-1],
+                                      EscapeAnswerHTML]
+# Execute: each kernel in a sandbox that fails closed (c.Sandbox.*; latsar/sandbox.py); after
+# SaveAutoGrades every item gets what its clicks earn and the review record is written.
+autograde = [ForkingExecute if p is Execute else p for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+c.Autograde.autograde_preprocessors = autograde + [ReconcileClicks]
+# Our review records stay out of what nbgrader copies (into autograded/, into feedback/).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".latsar-*"]
+# Less isolation only by name: c.Sandbox.mode = "none" (or `latsar autograde --sandbox none`).

@@ -28,7 +28,7 @@ from multiprocessing import get_context
 from typing import Callable
 
 from . import failpoints, gradebook
-from .course import Course
+from .course import Course, LatsarError
 from .grader import Outcome
 
 FINGERPRINT = ".latsar-dinilai.json"
@@ -48,6 +48,7 @@ class BatchResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 1
+    sandbox: str = ""  # the sandbox mode the kernels ran in (latsar.sandbox.MODE_LABELS)
 
     @property
     def graded(self) -> list[Outcome]:
@@ -160,9 +161,12 @@ def run(
     notebook_timeout: int = 600,
     db_url: str | None = None,
     sandbox: dict | None = None,
+    overrides=None,
     on_plan: Callable[[int, int], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
 ) -> BatchResult:
+    """Grade the planned submissions.  Refuses (:class:`GradingRefused`) before grading anything
+    when the course config lacks the safe steps or the sandbox asked for cannot be built."""
     from .grader import grade, init_worker
 
     db_url = db_url or course.db_url
@@ -177,10 +181,11 @@ def run(
         if on_done:
             on_done(outcome)
     if tasks:
+        batch.sandbox = preflight(course, db_url, cell_timeout, notebook_timeout, sandbox, overrides)
         # Stock nbgrader creates the gradebook schema on first use; do it once here,
         # not in N workers at the same time.
         _ensure_gradebook(course, db_url, [t.student for t in tasks])
-        init = (str(course.root), sqlite_waits(db_url), cell_timeout, notebook_timeout, sandbox)
+        init = (str(course.root), sqlite_waits(db_url), cell_timeout, notebook_timeout, sandbox, overrides)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=init_worker,
                                  initargs=init) as pool:
             futures = {pool.submit(grade, t.student, t.assignment): t for t in tasks}
@@ -204,6 +209,25 @@ def run(
                 raise
     batch.seconds = time.perf_counter() - start
     return batch
+
+
+class GradingRefused(LatsarError):
+    """Nothing was graded: the course config or the sandbox would make grading unsafe."""
+
+
+def preflight(course: Course, db_url: str, cell_timeout: int, notebook_timeout: int,
+              sandbox: dict | None, overrides) -> str:
+    """The sandbox mode the batch will use, after checking the config and building one real sandbox."""
+    from .grader import check_config, worker_config
+    from .nbgrader_app import load_config
+    from .sandbox import Sandbox, SandboxError
+
+    check_config(load_config(course))  # the course's own nbgrader_config.py (overrides: tests only)
+    config = load_config(course, worker_config(course, db_url, cell_timeout, notebook_timeout, sandbox, overrides))
+    try:
+        return Sandbox(config=config).require(notebook_timeout)
+    except SandboxError as exc:
+        raise GradingRefused(str(exc)) from None
 
 
 def _ensure_gradebook(course: Course, db_url: str, students: list[str] = ()) -> None:

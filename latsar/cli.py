@@ -100,14 +100,18 @@ def import_answers_cmd(course_dir: str, sheet: str) -> None:
               help="Batas waktu satu sel (detik).")
 @click.option("--notebook-timeout", default=600, show_default=True, type=click.IntRange(min=0),
               help="Batas waktu satu notebook (detik, 0 = tanpa batas).")
-@click.option("--no-sandbox", is_flag=True, help="Jalankan kernel tanpa sandbox (hanya untuk notebook tepercaya).")
+@click.option("--sandbox", "sandbox_mode", type=click.Choice(["auto", "root", "userns", "rlimits", "none"]),
+              default=None, help="Mode sandbox kernel (bawaan: c.Sandbox.mode, auto). auto/root/userns menolak "
+              "menilai bila isolasi tidak dapat dibuat; rlimits dan none lebih lemah, hanya bila diminta.")
+@click.option("--no-sandbox", is_flag=True, hidden=True, help="Sama dengan --sandbox none.")
 @click.option("--cpu-seconds", type=click.IntRange(min=1), default=None,
               help="Batas waktu CPU satu kernel (bawaan: c.Sandbox.cpu_seconds, 60).")
 @click.option("--memory-mb", type=click.IntRange(min=256), default=None,
               help="Batas memori satu kernel dalam MiB (bawaan: c.Sandbox.memory_mb, 2048).")
 def autograde_cmd(course_dir: str, db_url: str | None, assignments: tuple[str, ...], students: tuple[str, ...],
                   workers: int | None, force: bool, cell_timeout: int, notebook_timeout: int,
-                  no_sandbox: bool = False, cpu_seconds: int | None = None, memory_mb: int | None = None) -> None:
+                  no_sandbox: bool = False, cpu_seconds: int | None = None, memory_mb: int | None = None,
+                  sandbox_mode: str | None = None) -> None:
     """Nilai semua kiriman dengan nbgrader autograde, paralel."""
     from .demo import grade_with_progress
 
@@ -119,14 +123,14 @@ def autograde_cmd(course_dir: str, db_url: str | None, assignments: tuple[str, .
     batch = grade_with_progress(course, console, list(assignments) or None, workers=workers, force=force,
                                 students=list(students) or None,
                                 cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
-                                sandbox=_sandbox_flags(no_sandbox, cpu_seconds, memory_mb))
+                                sandbox=_sandbox_flags("none" if no_sandbox else sandbox_mode, cpu_seconds, memory_mb))
     if batch.failed:
         sys.exit(1)
 
 
-def _sandbox_flags(no_sandbox: bool, cpu_seconds: int | None, memory_mb: int | None) -> dict | None:
+def _sandbox_flags(mode: str | None, cpu_seconds: int | None, memory_mb: int | None) -> dict | None:
     """Command-line overrides of ``c.Sandbox.*`` (see latsar/sandbox.py)."""
-    flags = {"enabled": False} if no_sandbox else {}
+    flags = {"mode": mode} if mode else {}
     if cpu_seconds:
         flags["cpu_seconds"] = cpu_seconds
     if memory_mb:
@@ -199,6 +203,11 @@ def report_cmd(course_dir: str, db_url: str | None, out_dir: str, roster_file: s
     files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster, review=review,
                          live=live if len(live) else None)
     _print_report(files, out_dir)
+    modes = review.attrs.get("sandbox") or {}
+    if modes:
+        console.print("mode sandbox penilaian: " + ", ".join(
+            f"{'[red]' if m in ('none', 'rlimits') else ''}{m}{'[/]' if m in ('none', 'rlimits') else ''} ({n} kiriman)"
+            for m, n in sorted(modes.items())))
     for row in review.itertuples(index=False):
         console.print(f"[yellow]perlu diperiksa[/] {row.peserta_id}/{row.assignment}: {row.alasan}")
 

@@ -61,10 +61,15 @@ def grade_with_progress(course: Course, console: Console, assignments=None, **op
 
 
 def summary_table(batch) -> Table:
+    from .sandbox import MODE_LABELS
+
     table = Table(title=f"Ringkasan penilaian ({batch.workers} proses, {batch.seconds:.1f} dtk)")
     table.add_column("Hasil")
     table.add_column("Jumlah", justify="right")
     table.add_column("Keterangan")
+    if getattr(batch, "sandbox", ""):
+        colour = "red" if batch.sandbox in ("none", "rlimits") else "green"
+        table.add_row("mode sandbox", "", f"[{colour}]{MODE_LABELS.get(batch.sandbox, batch.sandbox)}[/]")
     table.add_row("dinilai", str(len(batch.graded)),
                   f"{batch.seconds / max(1, len(batch.graded)):.2f} dtk per kiriman" if batch.graded else "")
     table.add_row("perlu diperiksa", str(len(batch.flagged)), "sudah dinilai; lihat alasannya")

@@ -26,3 +26,11 @@ def hit(name: str) -> None:
     _hits[name] = _hits.get(name, 0) + 1
     if _hits[name] >= int(nth or 1):
         os.killpg(os.getpgid(0), signal.SIGKILL)
+
+
+def fails(name: str) -> bool:
+    """Whether the step ``name`` must fail as if the OS refused it (``LATSAR_FAILPOINT=fail:NAME``).
+
+    Used by the fail-closed tests: a failure injected here must make grading refuse, never
+    fall back to something weaker."""
+    return os.environ.get(VARIABLE) == f"fail:{name}"

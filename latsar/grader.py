@@ -2,8 +2,9 @@
 
 Each worker keeps one configured ``NbGraderAPI`` (imports and config are paid
 once, not per submission), validates notebooks with fastjsonschema, and runs
-them with :class:`latsar.kernels.ForkingExecute` (a fresh kernel per
-submission, forked instead of started from scratch).  Infrastructure faults —
+them with the preprocessors nbgrader_config.py lists for every grading path
+(:mod:`latsar.sanitize`; :class:`latsar.kernels.ForkingExecute`: a fresh
+sandboxed kernel per submission, forked instead of started from scratch).  Infrastructure faults —
 a kernel that dies or never answers, a port or socket clash, a locked
 gradebook — are retried; only the participant's own notebook is ever blamed.
 """
@@ -43,7 +44,7 @@ class Outcome:
 
 
 #: What a submission folder may hold besides the files of the release.
-EXPECTED_FILES = {".jawaban.json", "timestamp.txt"}
+EXPECTED_FILES = {".jawaban.json", "timestamp.txt", "submission_secret.txt"}  # the last: nbgrader's exchange
 
 
 def validate_submission(course: Course, student: str, assignment: str, max_bytes: int) -> str | None:
@@ -183,7 +184,7 @@ def inspect_submission(course: Course, student: str, assignment: str) -> list[st
     extra = [c for c in theirs["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"
              and not _meta(c).get("grade_id") and _source(c) not in released_code]
     if extra:
-        notes.append(f"{len(extra)} sel kode tambahan atau diubah di luar sel nilai (dijalankan di sandbox)")
+        notes.append(f"{len(extra)} sel kode tambahan atau diubah di luar sel nilai")
     allowed = EXPECTED_FILES | {str(p.relative_to(released.parent)) for p in released.parent.rglob("*") if p.is_file()}
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
                    if p.is_file() and ".ipynb_checkpoints" not in p.parts)
@@ -202,17 +203,17 @@ def reconcile(course: Course, db_url: str, student: str, assignment: str) -> lis
     difference is corrected through nbgrader's own gradebook API and reported.
     The autograded copy of the answer file, read by reports, is put back to
     the submitted one if the kernel changed it."""
-    import shutil
-
     from nbgrader.api import Gradebook, MissingEntry
 
     from .answers import ANSWER_FILE, AnswerStore
+    from .sanitize import write_private
 
     notes = []
     submitted = course.submission_dir(student, assignment) / ANSWER_FILE
     graded = course.autograded_dir(student, assignment) / ANSWER_FILE
-    if submitted.exists() and (not graded.exists() or graded.read_bytes() != submitted.read_bytes()):
-        shutil.copyfile(submitted, graded)
+    if submitted.exists() and (not graded.exists() or graded.is_symlink()
+                               or graded.read_bytes() != submitted.read_bytes()):
+        write_private(graded, submitted.read_bytes())  # never through a link planted in autograded/
         notes.append(f"{ANSWER_FILE} diubah saat penilaian; dipulihkan dari kiriman")
     answers = AnswerStore(submitted.parent).load()
     bank = {item.id: item for item in course.item_bank.for_assignment(assignment)}
@@ -243,30 +244,44 @@ def reconcile(course: Course, db_url: str, student: str, assignment: str) -> lis
 
 
 def autograde_config(cell_timeout: int, notebook_timeout: int) -> Config:
-    """Config overrides for our workers on top of the course's nbgrader_config.py."""
-    from nbgrader.converters.autograde import Autograde
-    from nbgrader.preprocessors import Execute
+    """``latsar autograde``'s command-line values on top of the course's nbgrader_config.py.
 
-    from .kernels import ForkingExecute
-    from .preprocessors import RepairGradeIds
-
+    The preprocessor lists (sanitising, sandboxed execution, reconciliation) come from
+    nbgrader_config.py itself, the same for stock ``nbgrader autograde`` and the formgrader."""
     config = Config()
-    default = Autograde.class_traits()["autograde_preprocessors"].default()
-    config.Autograde.autograde_preprocessors = [ForkingExecute if p is Execute else p for p in default]
-    sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
-    config.Autograde.sanitize_preprocessors = [RepairGradeIds, *sanitize]
     config.Execute.timeout = cell_timeout
     config.ForkingExecute.timeout = cell_timeout
     config.ForkingExecute.notebook_timeout = notebook_timeout
     return config
 
 
+#: What nbgrader_config.py must configure for grading to be safe on every path (docs/grading-safety.md).
+REQUIRED_STEPS = {"sanitize_preprocessors": ("RepairGradeIds", "NoteTampering", "ReleaseCellsOnly"),
+                  "autograde_preprocessors": ("ForkingExecute", "ReconcileClicks")}
+
+
+def check_config(config: Config) -> None:
+    """Refuse to grade with a course config that would run stock, unsanitised, unsandboxed grading."""
+    from .course import LatsarError
+
+    autograde = config.get("Autograde", {})
+    missing = []
+    for trait, names in REQUIRED_STEPS.items():
+        have = {getattr(p, "__name__", str(p).rsplit(".", 1)[-1]) for p in autograde.get(trait, [])}
+        missing += [f"c.Autograde.{trait}: {n}" for n in names if n not in have]
+    if missing:
+        raise LatsarError("nbgrader_config.py kursus ini tidak memasang langkah penilaian aman ("
+                          + "; ".join(missing) + "). Salin baris Autograde dari nbgrader_config.py paket "
+                          "latsar (lihat docs/grading-safety.md), lalu nilai ulang.")
+
+
 def init_worker(course_root: str, db_url: str, cell_timeout: int, notebook_timeout: int,
-                sandbox: dict | None = None) -> None:
+                sandbox: dict | None = None, overrides: Config | None = None) -> None:
     """Process initializer: ignore Ctrl-C (the parent handles it) and build the API once.
 
-    ``sandbox`` overrides ``c.Sandbox.*`` of the course config (``latsar autograde`` flags).
-    The kernels' sandbox also hides the gradebook file and the exchange."""
+    ``sandbox`` overrides ``c.Sandbox.*`` of the course config (``latsar autograde`` flags);
+    ``overrides`` is any further config (tests).  What the kernels' sandbox hides is derived
+    by :class:`latsar.kernels.ForkingExecute` from the config, as on the stock path."""
     global _api
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
@@ -276,23 +291,25 @@ def init_worker(course_root: str, db_url: str, cell_timeout: int, notebook_timeo
     from sqlalchemy.exc import SAWarning
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own ORM noise
-    from .nbgrader_app import api, load_config
+    from .nbgrader_app import api
     from .sandbox import Sandbox
 
     course = Course.at(course_root)
-    config = autograde_config(cell_timeout, notebook_timeout)
-    config.CourseDirectory.db_url = db_url
-    base = load_config(course, config)
-    for name, value in (sandbox or {}).items():
-        setattr(config.Sandbox, name, value)
-    hidden = list(Sandbox(config=base).hidden_paths) + [str(course.root)]
-    if db_url.startswith("sqlite:///"):
-        hidden.append(db_url[len("sqlite:///"):].split("?")[0])
-    exchange = base.Exchange.get("root") if "Exchange" in base else None
-    hidden.append(str(exchange or "/srv/nbgrader/exchange"))
-    config.Sandbox.hidden_paths = hidden
+    config = worker_config(course, db_url, cell_timeout, notebook_timeout, sandbox, overrides)
     _api = api(course, config)
     _settings.update(course_root=course_root, db_url=db_url, sandbox=Sandbox(config=_api.config))
+
+
+def worker_config(course: Course, db_url: str, cell_timeout: int, notebook_timeout: int,
+                  sandbox: dict | None = None, overrides: Config | None = None) -> Config:
+    """The overrides ``latsar autograde`` puts on top of nbgrader_config.py."""
+    config = autograde_config(cell_timeout, notebook_timeout)
+    config.CourseDirectory.db_url = db_url
+    for name, value in (sandbox or {}).items():
+        setattr(config.Sandbox, name, value)
+    if overrides:
+        config.merge(overrides)
+    return config
 
 
 def _exit_with_parent() -> None:
@@ -313,9 +330,12 @@ def _exit_with_parent() -> None:
 def grade(student: str, assignment: str, retries: int = 2) -> Outcome:
     """Autograde one submission with nbgrader; retry infrastructure faults.
 
-    Before: a file nbgrader cannot grade fails with a reason; tampering is
-    noted.  After: every item gets what the clicks earn (:func:`reconcile`)."""
+    Before: a file nbgrader cannot grade fails with a reason.  nbgrader then runs the
+    course's own preprocessor lists (nbgrader_config.py): tampering noted, only release
+    code executed, every item given what the clicks earn (:mod:`latsar.sanitize`); the
+    review record they leave is this outcome's status and reason."""
     from . import kernels
+    from .sanitize import read_record
 
     start = time.perf_counter()
     reason = ""
@@ -324,7 +344,6 @@ def grade(student: str, assignment: str, retries: int = 2) -> Outcome:
     problem = validate_submission(course, student, assignment, (box.max_notebook_mb << 20) if box else 0)
     if problem:
         return Outcome(student, assignment, "failed", time.perf_counter() - start, problem, 1)
-    notes = inspect_submission(course, student, assignment)
     for attempt in range(1, retries + 2):
         kernels.kernel_exits.clear()
         kernels.execution_notes.clear()
@@ -333,16 +352,22 @@ def grade(student: str, assignment: str, retries: int = 2) -> Outcome:
         except Exception as exc:  # noqa: BLE001 — one submission never stops the batch
             result = {"success": False, "error": f"{type(exc).__name__}: {exc}", "log": ""}
         if result.get("success"):
-            notes += kernels.execution_notes
-            if _settings.get("db_url"):
-                notes += reconcile(course, _settings["db_url"], student, assignment)
+            # written by latsar.sanitize.ReconcileClicks, the last autograde step, on every path
+            record = read_record(course.autograded_dir(student, assignment)) or {}
+            notes = record.get("notes")
+            if notes is None:
+                return Outcome(student, assignment, "failed", time.perf_counter() - start,
+                               "langkah ReconcileClicks tidak berjalan (periksa nbgrader_config.py)", attempt)
             _own(course.autograded_dir(student, assignment))
             status = "flagged" if notes else "graded"
             return Outcome(student, assignment, status, time.perf_counter() - start, "; ".join(notes), attempt)
         text = (result.get("error") or "") + "\n" + (result.get("log") or "")
         death = kernel_death(text, kernels.kernel_exits, box)
-        reason = death or ("; ".join(notes) if "No notebooks were matched" in text else failure_reason(text))
-        if death or not INFRA_PATTERNS.search(text):
+        if "No notebooks were matched" in text:
+            reason = "; ".join(inspect_submission(course, student, assignment))
+        else:
+            reason = death or failure_reason(text)
+        if death or not INFRA_PATTERNS.search(text) or "Penilaian ditolak" in text:
             break
         time.sleep(0.2 * attempt)
     return Outcome(student, assignment, "failed", time.perf_counter() - start, reason, attempt)
@@ -381,6 +406,9 @@ def _own(folder) -> None:
 
 def failure_reason(text: str) -> str:
     """The most telling line of nbgrader's error output, in a sentence an instructor can act on."""
+    refused = re.search(r"Penilaian ditolak: sandbox[^\n]*", text)
+    if refused:
+        return refused.group(0)
     known = [
         (r"NotJSONError|Notebook does not appear to be JSON|JSONDecodeError|Expecting value",
          "notebook rusak (bukan JSON yang sah)"),

@@ -343,6 +343,7 @@ class ForkingExecute(Execute):
         self._deadline: float | None = None
         self.sandbox = Sandbox(parent=self)
         self._output_bytes = 0
+        self._mode = "none"
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
@@ -370,8 +371,10 @@ class ForkingExecute(Execute):
         if not self.kernel_name:
             self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
         self._output_bytes = 0
-        mode = self.sandbox.resolved_mode()
-        if mode != "off":
+        mode = self.sandbox.require(self.notebook_timeout)  # SandboxError: refuse, never run with less
+        grading = self.resources.setdefault("latsar_grading", {})
+        grading["sandbox"] = self._mode = mode
+        if mode != "none":
             # A sandbox is built around the notebook's own folder, so no spare kernel:
             # each kernel is forked for its notebook.
             self._from_pool = False
@@ -388,15 +391,33 @@ class ForkingExecute(Execute):
 
         folder = os.path.realpath(self.resources.get("metadata", {}).get("path") or os.getcwd())
         return {"mode": mode, "limits": self.sandbox.limits(self.notebook_timeout),
-                **plan(folder, list(self.sandbox.hidden_paths)),
+                **plan(folder, self.hidden_paths(folder)),
                 "uid_base": self.sandbox.uid_base}
+
+    def hidden_paths(self, folder: str) -> list[str]:
+        """What no kernel may see, derived from this preprocessor's own config, so stock
+        ``nbgrader autograde`` and the formgrader hide the same as ``latsar autograde``:
+        ``c.Sandbox.hidden_paths``, the course root, the SQLite gradebook file and the exchange."""
+        from .course import find_course_root
+
+        hidden = list(self.sandbox.hidden_paths)
+        course = self.config.get("CourseDirectory", {})
+        root = course.get("root") or find_course_root(folder)
+        if root:
+            hidden.append(str(root))
+        db_url = self.resources.get("nbgrader", {}).get("db_url") or course.get("db_url") or ""
+        if db_url.startswith("sqlite:///"):
+            hidden.append(db_url[len("sqlite:///"):].split("?")[0])
+        exchange = self.config.get("Exchange", {}).get("root") or "/srv/nbgrader/exchange"
+        hidden.append(str(exchange))
+        return hidden
 
     def output(self, outs, msg, display_id, cell_index):
         """nbclient's output handling, with the notebook's total output capped.
 
         Past ``Sandbox.max_output_bytes`` further output is dropped (the grader's
         memory stays bounded), one line says so, and the cell is interrupted."""
-        limit = self.sandbox.max_output_bytes if self.sandbox.enabled else 0
+        limit = self.sandbox.max_output_bytes if self._mode != "none" else 0
         if limit and msg["msg_type"] in ("stream", "display_data", "execute_result", "error",
                                          "update_display_data"):
             content = msg["content"]
@@ -405,8 +426,9 @@ class ForkingExecute(Execute):
             before, self._output_bytes = self._output_bytes, self._output_bytes + size
             if self._output_bytes > limit:
                 if before <= limit:
-                    execution_notes.append(f"keluaran notebook melebihi batas {limit:,} byte; sisanya dibuang"
-                                           .replace(",", "."))
+                    note = f"keluaran notebook melebihi batas {limit:,} byte; sisanya dibuang".replace(",", ".")
+                    execution_notes.append(note)
+                    self.resources.setdefault("latsar_grading", {}).setdefault("notes", []).append(note)
                     outs.append(nbformat.v4.new_output(
                         "stream", name="stdout", text=f"\n[keluaran dipotong: melebihi {limit} byte]\n"))
                     if self.km is not None:
@@ -415,14 +437,23 @@ class ForkingExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
     async def async_start_new_kernel_client(self):
-        kc = await super().async_start_new_kernel_client()
+        seen = len(kernel_exits)
+        try:
+            kc = await super().async_start_new_kernel_client()
+        except Exception as exc:
+            failed = [e for e in kernel_exits[seen:] if str(e.get("error", "")).startswith("sandbox")]
+            if failed:  # the sandbox could not be built for this kernel: refuse, do not retry with less
+                from .sandbox import SandboxError, refusal
+
+                raise SandboxError(refusal(failed[-1]["error"])) from exc
+            raise
         if self._from_pool:
             path = os.path.abspath(self.resources.get("metadata", {}).get("path") or os.getcwd())
             reply = await kc.execute_interactive(HANDOVER.format(path=path), silent=True,
                                                  store_history=False, timeout=30)
             if reply["content"]["status"] != "ok":
                 raise RuntimeError(f"kernel hand-over failed: {reply['content']}")
-        if self.sandbox.resolved_mode() == "off":
+        if self._mode == "none":
             await spare_pool().refill(self.kernel_name, self._kernel_arguments())
         self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout else None
         return kc

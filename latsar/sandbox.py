@@ -30,13 +30,22 @@ Python 3.11 has no ``os.unshare``):
   Output size is capped on the grader's side (:class:`latsar.kernels.ForkingExecute`).
 
 ``mode`` "auto" picks "root" as root, else "userns" when the OS allows
-unprivileged user namespaces, else "rlimits" (limits only, no isolation).  The
-README lists what holds in each mode.
+unprivileged user namespaces.  **It fails closed**: when the isolation asked
+for cannot be built (no root and no user namespaces, no overlayfs, a mount
+that fails), grading refuses with a message saying what to do
+(:meth:`Sandbox.require` tries a real sandbox once per process before the first
+kernel).  Less isolation only when the instructor asks for it by name:
+"rlimits" (limits, no isolation) or "none" (no sandbox at all;
+``latsar autograde --sandbox none``).  Every world-writable place outside the
+kept paths (``/run`` with ``/run/lock``, ``/var``, ``/dev/mqueue``, …) is covered,
+so a Unix socket a participant's account left listening there is unreachable.
+docs/grading-safety.md lists what holds in each mode.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import errno
 import json
 import os
@@ -50,7 +59,18 @@ from pathlib import Path
 from traitlets import Bool, Enum, Integer, List, Unicode
 from traitlets.config import Configurable
 
+from . import failpoints
+
 # --- configuration -----------------------------------------------------------------
+
+MODES = ("auto", "root", "userns", "rlimits", "none")
+#: What a mode gives, for the summary and the report.
+MODE_LABELS = {
+    "root": "root (isolasi penuh: namespace, uid sendiri, overlay)",
+    "userns": "userns (isolasi penuh lewat user namespace)",
+    "rlimits": "rlimits — HANYA batas sumber daya, TANPA isolasi berkas/jaringan (diminta)",
+    "none": "none — TANPA sandbox (diminta; hanya untuk notebook tepercaya)",
+}
 
 
 class Sandbox(Configurable):
@@ -62,9 +82,10 @@ class Sandbox(Configurable):
         "Turn off only for trusted notebooks.",
     ).tag(config=True)
     mode = Enum(
-        ["auto", "root", "userns", "rlimits"], "auto",
-        help="auto: root when run as root, else userns when unprivileged user namespaces work, else rlimits "
-        "(limits only, no file/network isolation).",
+        list(MODES), "auto",
+        help="auto: root when run as root, else userns when unprivileged user namespaces work, else grading "
+        "refuses. Less only when asked by name: rlimits (limits only, no file/network isolation) or none "
+        "(no sandbox at all; same as enabled = False).",
     ).tag(config=True)
     cpu_seconds = Integer(60, help="CPU time of one kernel (RLIMIT_CPU), seconds.").tag(config=True)
     memory_mb = Integer(2048, help="Address space of one kernel (RLIMIT_AS), MiB.").tag(config=True)
@@ -95,14 +116,31 @@ class Sandbox(Configurable):
     ).tag(config=True)
 
     def resolved_mode(self) -> str:
-        """The mode that will actually run (see module docstring)."""
-        if not self.enabled:
-            return "off"
-        if self.mode != "auto":
-            return self.mode
-        if os.geteuid() == 0:
+        """The mode that will actually run, or :class:`SandboxError` when it cannot be built."""
+        if not self.enabled or self.mode == "none":
+            return "none"
+        if self.mode == "rlimits":
+            return "rlimits"
+        if self.mode == "root" or (self.mode == "auto" and os.geteuid() == 0):
+            if os.geteuid() != 0:
+                raise SandboxError(refusal("mode root diminta, tetapi penilai tidak berjalan sebagai root"))
             return "root"
-        return "userns" if userns_available() else "rlimits"
+        if not userns_available():
+            raise SandboxError(refusal("penilai bukan root dan sistem ini tidak mengizinkan user namespace "
+                                       "tanpa hak istimewa (unshare -rmn gagal)"))
+        return "userns"
+
+    def require(self, notebook_timeout: int = 600) -> str:
+        """The mode, after one real sandbox was built and torn down in this process (cached)."""
+        mode = self.resolved_mode()
+        if mode in ("root", "userns"):
+            key = (mode, tuple(self.hidden_paths))
+            if key not in _proven:
+                problem = probe(mode, self.limits(notebook_timeout), list(self.hidden_paths), self.uid_base)
+                if problem:
+                    raise SandboxError(refusal(f"sandbox mode {mode} tidak dapat dibuat: {problem}"))
+                _proven.add(key)
+        return mode
 
     def limits(self, notebook_timeout: int) -> dict:
         wall = self.wall_seconds or ((notebook_timeout + 60) if notebook_timeout else 0)
@@ -113,6 +151,19 @@ class Sandbox(Configurable):
         }
 
 
+_proven: set = set()
+
+
+def refusal(why: str) -> str:
+    """The Indonesian refusal: what failed and what the instructor can do."""
+    return (f"Penilaian ditolak: sandbox kernel tidak dapat dibuat ({why}). Tidak ada kiriman yang dinilai. "
+            "Jalankan penilaian sebagai root (mis. sudo), atau aktifkan user namespace dan overlayfs "
+            "(sysctl kernel.unprivileged_userns_clone=1, modprobe overlay); hanya untuk notebook tepercaya, "
+            "minta penilaian tanpa sandbox dengan `latsar autograde --sandbox none` "
+            "atau c.Sandbox.mode = \"none\" di nbgrader_config.py.")
+
+
+@functools.lru_cache(maxsize=1)
 def userns_available() -> bool:
     """Whether this user may create a user namespace (with mount and network namespaces)."""
     try:
@@ -138,6 +189,7 @@ def plan(workdir: str, extra_hidden: list[str]) -> dict:
     for path in (home, os.path.expanduser("~"), "/root", "/home"):
         if path and path != "/":
             hide.add(str(Path(path).resolve()))
+    hide.update(world_writable())
     keep = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
     keep.update(p for p in sys.path if p and os.path.isdir(p))
     import latsar
@@ -147,6 +199,44 @@ def plan(workdir: str, extra_hidden: list[str]) -> dict:
     # never keep a folder that holds something hidden (a course root on sys.path, say)
     keep = {k for k in keep if not any(_within(h, k) for h in hide)}
     return {"hide": sorted(hide), "keep": sorted(keep)}
+
+
+#: Covered whole for every kernel: nothing a kernel needs, and world-writable places where another
+#: account could leave a listening Unix socket (``/run/lock`` is 1777; ``/var/lock`` points there).
+#: Kept paths below them (a Python under /opt, say) are bound back.
+ALWAYS_COVERED = ("/run", "/var", "/srv", "/mnt", "/media", "/opt", "/dev/mqueue")
+_SKIP_SCAN = ("/proc", "/sys", "/dev/pts", "/tmp", "/dev/shm")  # pseudo file systems; private tmpfs
+_writable: list[str] | None = None
+
+
+def world_writable(depth: int = 4) -> list[str]:
+    """Folders any account may create a socket in: :data:`ALWAYS_COVERED`, and every world-writable
+    folder found up to ``depth`` levels below ``/`` elsewhere (scanned once per process, ~0.1 s)."""
+    global _writable
+    if _writable is None:
+        found = {p for p in ALWAYS_COVERED if os.path.isdir(p) and not os.path.islink(p)}
+        skip = set(_SKIP_SCAN) | found
+
+        def walk(folder: str, level: int) -> None:
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                return
+            for entry in entries:
+                try:
+                    if not entry.is_dir(follow_symlinks=False) or entry.path in skip:
+                        continue
+                    if entry.stat(follow_symlinks=False).st_mode & 0o002:
+                        found.add(entry.path)
+                        continue
+                except OSError:
+                    continue
+                if level < depth:
+                    walk(entry.path, level + 1)
+
+        walk("/", 1)
+        _writable = sorted(found)
+    return list(_writable)
 
 
 def _within(path: str, folder: str) -> bool:
@@ -351,8 +441,13 @@ def confine(spec: dict) -> None:
     _rlimits(limits, mode)
     if mode == "root":
         uid = spec["uid"]
-        for path in (work, ipc, *[os.path.join(ipc, f) for f in os.listdir(ipc)]):
-            os.chown(path, uid, uid)  # the working folder is the overlay: the disk copy is untouched
+        # The working folder is the overlay: the kernel owns its private copy of the files (an answer
+        # file is 0600), the disk copy is untouched.  lchown: a link is never followed.
+        owned = [work, ipc, *[os.path.join(ipc, f) for f in os.listdir(ipc)]]
+        for folder, dirs, files in os.walk(work, followlinks=False):
+            owned += [os.path.join(folder, name) for name in dirs + files]
+        for path in owned:
+            os.lchown(path, uid, uid)
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)  # all capabilities go with uid 0
@@ -382,49 +477,49 @@ def _rlimits(limits: dict, mode: str) -> None:
 
 
 def _mounts(spec: dict) -> None:
+    """Every step must succeed: a failed mount raises, and the kernel is never started (fail closed)."""
     work, ipc = spec["workdir"], spec["ipc"]
     scratch = spec["limits"]["scratch"]
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    try:
-        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)  # only this PID namespace's processes
-    except SandboxError:
-        pass  # some containers mask /proc; the outer one stays (documented)
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)  # only this PID namespace's processes
     # Handles on what comes back, taken before anything is covered.
     fds = {path: os.open(path, os.O_PATH) for path in [work, ipc, *spec["keep"]] if os.path.exists(path)}
-    hide = [h for h in spec["hide"] if os.path.exists(h)]
+    hide = [h for h in spec["hide"] if os.path.lexists(h) and not os.path.islink(h)]
     hide = [h for h in hide if not any(_within(h, o) and h != o for o in hide)]  # outermost only
     hidden_dirs = [h for h in hide if os.path.isdir(h)]
     hidden_files = [h for h in hide if not os.path.isdir(h)]
     _readonly_everything()
     tmpfs = f"size={scratch},mode=1777"
-    for path in ("/tmp", "/var/tmp", "/dev/shm"):
+    for path in ("/tmp", "/dev/shm"):
         if os.path.isdir(path):
             mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, tmpfs)
-    # The working folder: an overlay whose writes go to a private tmpfs.
+    # The working folder: an overlay whose writes go to a private tmpfs.  No overlayfs, no grading:
+    # binding the real folder would let a kernel write (and plant links) where root writes later.
     stage = "/tmp/.latsar-sandbox"
     os.mkdir(stage, 0o700)
     mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch},mode=0700")
     for sub in ("upper", "work", "merged"):
         os.mkdir(f"{stage}/{sub}")
-    try:
-        mount("overlay", f"{stage}/merged", "overlay", MS_NOSUID | MS_NODEV,
-              f"lowerdir=/proc/self/fd/{fds[work]},upperdir={stage}/upper,workdir={stage}/work")
-        work_source = f"{stage}/merged"
-    except SandboxError:
-        work_source = f"/proc/self/fd/{fds[work]}"  # no overlayfs: the folder itself (documented)
+    if failpoints.fails("sandbox-overlay"):
+        raise SandboxError("mount overlay: overlayfs tidak tersedia (failpoint)")
+    mount("overlay", f"{stage}/merged", "overlay", MS_NOSUID | MS_NODEV,
+          f"lowerdir=/proc/self/fd/{fds[work]},upperdir={stage}/upper,workdir={stage}/work")
     covers = []
     for path in hidden_dirs:  # one under /tmp is gone already, but gets its read-only cover all the same
         os.makedirs(path, exist_ok=True)
         mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
         covers.append(path)
     for path in hidden_files:
-        if os.path.exists(path):
-            mount("/dev/null", path, None, MS_BIND)
+        mount("/dev/null", path, None, MS_BIND)
+    if os.path.isdir("/var") and any(_within("/var/tmp", c) for c in covers):
+        os.makedirs("/var/tmp", exist_ok=True)
+    if os.path.isdir("/var/tmp"):
+        mount("tmpfs", "/var/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmpfs)
     for path in spec["keep"]:  # sorted: an outer folder first, which brings its inner ones along
         covered = any(_within(path, c) for c in covers) or not os.path.exists(path)
         if path in fds and covered and not _bound_under(path, spec["keep"], fds):
             _bind(f"/proc/self/fd/{fds[path]}", path, readonly=True)
-    _bind(work_source, work, readonly=False)
+    _bind(f"{stage}/merged", work, readonly=False)
     _bind(f"/proc/self/fd/{fds[ipc]}", ipc, readonly=False)
     for path in covers:
         mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
@@ -456,9 +551,65 @@ def kernel_env(env: dict[str, str]) -> dict[str, str]:
     return kept
 
 
+def probe(mode: str, limits: dict, hidden: list[str], uid_base: int) -> str | None:
+    """Build one real sandbox around an empty folder and tear it down: None when it works, else why.
+
+    The same :func:`supervise` and :func:`confine` a kernel goes through, in a fresh
+    single-threaded process (``python -m latsar.sandbox``); the "kernel" exits at once."""
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.gettempdir()) / f"latsar-ipc-{os.getuid()}"
+    base.mkdir(mode=0o700, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix="probe-", dir=base)
+    try:
+        work, io = os.path.join(folder, "work"), os.path.join(folder, "io")
+        os.mkdir(work)
+        os.mkdir(io, 0o700)
+        spec = {"mode": mode, "limits": limits, **plan(work, hidden), "uid_base": uid_base,
+                "ipc": io, "status": folder, "workdir": work}
+        try:
+            run = subprocess.run([sys.executable, "-m", "latsar.sandbox"], input=json.dumps(spec),
+                                 capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"proses uji sandbox gagal: {exc}"
+        status = read_exit(folder)
+        if status is None:
+            return (run.stdout + run.stderr).strip()[-300:] or f"proses uji sandbox keluar dengan kode {run.returncode}"
+        if "error" in status:
+            return str(status["error"])
+        if status.get("code") != 0:
+            return f"kernel uji berhenti ({status})"
+        return None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _probe_main() -> None:
+    spec = json.loads(sys.stdin.read())
+    spec["parent"] = os.getpid()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        spec["uid"] = spec["uid_base"] + os.getpid()
+        supervise(spec, write, lambda: os._exit(0))  # never returns
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        line = pipe.readline().strip()
+    os.waitpid(pid, 0)
+    if not line.isdigit():
+        print(f"sandbox gagal dibuat: {line or 'supervisor berhenti'}")
+        sys.exit(1)
+
+
 def read_exit(ipc: str) -> dict | None:
     """The status the supervisor wrote for a kernel that has ended (None when it has not)."""
     try:
         return json.loads(Path(ipc, "exit.json").read_text())
     except (OSError, ValueError):
         return None
+
+
+if __name__ == "__main__":
+    _probe_main()

@@ -108,11 +108,31 @@ def review(course: Course) -> pd.DataFrame:
 
     rows = []
     if course.autograded.is_dir():
-        for record in sorted(course.autograded.glob("*/*/.latsar-dinilai.json")):
-            try:
-                data = json.loads(record.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if data.get("status") == "flagged":
-                rows.append((record.parent.parent.name, record.parent.name, data.get("reason", "")))
-    return pd.DataFrame(rows, columns=["peserta_id", "assignment", "alasan"])
+        for folder in sorted(p for p in course.autograded.glob("*/*") if p.is_dir()):
+            # .latsar-periksa.json: written by every grading path (latsar.sanitize.ReconcileClicks);
+            # .latsar-dinilai.json: latsar autograde's own record, for folders graded before it existed
+            for name in (".latsar-periksa.json", ".latsar-dinilai.json"):
+                try:
+                    data = json.loads((folder / name).read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                if data.get("status") == "flagged":
+                    rows.append((folder.parent.name, folder.name, data.get("reason", "")))
+                break
+    table = pd.DataFrame(rows, columns=["peserta_id", "assignment", "alasan"])
+    table.attrs["sandbox"] = sandbox_modes(course)
+    return table
+
+
+def sandbox_modes(course: Course) -> dict[str, int]:
+    """How many graded submissions ran in each sandbox mode (from the review records)."""
+    import json
+
+    counts: dict[str, int] = {}
+    for record in sorted(course.autograded.glob("*/*/.latsar-periksa.json")) if course.autograded.is_dir() else []:
+        try:
+            mode = json.loads(record.read_text(encoding="utf-8")).get("sandbox", "?")
+        except (OSError, ValueError):
+            continue
+        counts[mode] = counts.get(mode, 0) + 1
+    return counts

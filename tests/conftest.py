@@ -144,6 +144,34 @@ def add_code(course: Course, student: str, assignment: str, source: str, at: int
     edit_submission(course, student, assignment, lambda nb: nb.cells.insert(at, nbformat.v4.new_code_cell(source)))
 
 
+def release_code(course: Course, assignment: str, source: str, students=None) -> None:
+    """Test only: the instructor's release gets a code cell, so a graded kernel runs it (graded kernels
+    run release code only, latsar.sanitize).  Submissions hold the same cell, as a fetched release would."""
+    import nbformat
+
+    path = course.release_notebook(assignment)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(source))
+    nbformat.write(nb, path)
+    for folder in sorted(course.submitted.glob(f"*/{assignment}")):
+        if students is None or folder.parent.name in students:
+            add_code(course, folder.parent.name, assignment, source)
+
+
+def without_release_check():
+    """Test only: the sanitising step removed, as if it had been bypassed (the sandbox stays)."""
+    from nbgrader.converters.autograde import Autograde
+    from traitlets.config import Config
+
+    from latsar.preprocessors import RepairGradeIds
+    from latsar.sanitize import NoteTampering
+
+    config = Config()
+    config.Autograde.sanitize_preprocessors = [
+        RepairGradeIds, NoteTampering, *Autograde.class_traits()["sanitize_preprocessors"].default()]
+    return config
+
+
 def click_scores(course: Course, student: str, assignment: str) -> dict[str, float]:
     """What `student`'s clicks (the submitted .jawaban.json) earn per item: the true score."""
     import json

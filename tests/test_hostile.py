@@ -17,7 +17,8 @@ from latsar.import_answers import import_answers
 from latsar.itembank import LETTERS
 from latsar.simulate import write_sheet
 
-from .conftest import add_code, click_scores, edit_submission, submitted_notebook, tree_hashes
+from .conftest import (add_code, click_scores, edit_submission, submitted_notebook, tree_hashes,
+                       without_release_check)
 
 BAB2, BAB3 = "bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan"
 HONEST = ("jujur-1", "jujur-2", "jujur-3")
@@ -203,7 +204,9 @@ def test_hostile_corpus_in_one_batch(released_copy, listener, monkeypatch):
         return path == course.autograded or course.autograded in path.parents or path.name.startswith("gradebook.db")
 
     before = tree_hashes(course.root, home, skip=outside)
-    batch = autograde.run(course, [BAB2], workers=2, cell_timeout=2, notebook_timeout=25, sandbox=LIMITS)
+    # as if every hostile cell got past the release check: the sandbox alone must hold (defence in depth)
+    batch = autograde.run(course, [BAB2], workers=2, cell_timeout=2, notebook_timeout=25, sandbox=LIMITS,
+                          overrides=without_release_check())
     after = tree_hashes(course.root, home, skip=outside)
 
     assert before == after, "a file outside the sandboxes changed"

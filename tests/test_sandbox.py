@@ -18,7 +18,7 @@ from latsar.import_answers import import_answers
 from latsar.sandbox import Sandbox, userns_available
 from latsar.simulate import write_sheet
 
-from .conftest import add_code
+from .conftest import add_code, release_code, without_release_check
 
 BAB2 = "bab2_konsep_pelayanan_publik"
 
@@ -78,12 +78,12 @@ def run_probe(course, tmp_path, mode, monkeypatch, **limits):
     server.bind(("127.0.0.1", 0))
     server.listen(1)
     args = (str(course.root), str(home), str(course.submission_dir("lain", BAB2)), server.getsockname()[1])
-    add_code(course, "penyelidik", BAB2, PROBE.replace("@ARGS@", repr(args)))
+    release_code(course, BAB2, PROBE.replace("@ARGS@", repr(args)), students=["penyelidik"])  # test only
     sandbox = {"enabled": False} if mode == "off" else {"mode": mode, **limits}
     batch = autograde.run(course, [BAB2], workers=1, cell_timeout=20, notebook_timeout=120, sandbox=sandbox)
     server.close()
     outcome = next(o for o in batch.outcomes if o.student == "penyelidik")
-    assert outcome.status == "flagged", outcome
+    assert outcome.status == "graded", outcome  # release code: nothing to flag
     nb = nbformat.read(course.autograded_dir("penyelidik", BAB2) / f"{BAB2}.ipynb", as_version=4)
     text = "".join(o.get("text", "") for o in nb.cells[3].outputs)
     return course, json.loads(text.strip().splitlines()[-1])
@@ -154,7 +154,8 @@ def test_rlimits_are_hit_with_a_reason(probed, tmp_path, monkeypatch):
     add_code(course, "penyelidik", BAB2, LIMIT_PROBE)
     add_code(course, "lain", BAB2, "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")
     batch = autograde.run(course, [BAB2], workers=2, cell_timeout=30, notebook_timeout=60,
-                          sandbox={"memory_mb": 512, "max_file_mb": 1, "max_processes": 40, "cpu_seconds": 3})
+                          sandbox={"memory_mb": 512, "max_file_mb": 1, "max_processes": 40, "cpu_seconds": 3},
+                          overrides=without_release_check())  # as if participant code got through
     by = {o.student: o for o in batch.outcomes}
     assert by["lain"].status == "failed" and "batas waktu CPU (3 detik)" in by["lain"].reason
     assert by["penyelidik"].status == "flagged"

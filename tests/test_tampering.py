@@ -65,7 +65,9 @@ TAMPERED = {
     "t-gandakan": (duplicate("MP1-09"), "sel MP1-09 digandakan (2 kali)"),
     "t-tak-terkunci": (set_meta("MP1-10", locked=False), "metadata 'locked' sel MP1-10 diubah"),
     "t-hapus-semua": (delete_all_items, "MP1-01, MP1-02"),
-    "t-variabel": ("import latsar.answers\nlatsar.answers.check = lambda *a, **k: None", "dikoreksi ke skor klik"),
+    # added code never runs (latsar.sanitize.ReleaseCellsOnly): nothing to correct, set aside and listed
+    "t-variabel": ("import latsar.answers\nlatsar.answers.check = lambda *a, **k: None",
+                   "1 sel kode tambahan dihapus sebelum dijalankan"),
     "t-berkas": ("from latsar.answers import write_answers\n"
                  "write_answers('.', {f'MP1-{n:02d}': 'b' for n in range(1, 11)})", "sel kode tambahan"),
 }

@@ -143,7 +143,9 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
                   "table": None if t.mismatch_table.empty else page_table(T["mismatch"], t.mismatch_table)}
     review = None
     if t.review is not None:
-        review = {"n": len(t.review), "table": None if t.review.empty else page_table(T["perlu_diperiksa"], t.review)}
+        review = {"n": len(t.review), "table": None if t.review.empty else page_table(T["perlu_diperiksa"], t.review),
+                  # how the kernels were isolated (latsar.scores.sandbox_modes); "none" is asked for by name
+                  "sandbox": sorted((t.review.attrs.get("sandbox") or {}).items())}
 
     figures = {
         "scores": _figure("scores", pngs["scores"], "Sebaran jumlah soal benar per Materi Pokok; garis putus-putus = "
