@@ -190,11 +190,14 @@ def plan(workdir: str, extra_hidden: list[str]) -> dict:
         if path and path != "/":
             hide.add(str(Path(path).resolve()))
     hide.update(world_writable())
-    keep = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
-    keep.update(p for p in sys.path if p and os.path.isdir(p))
     import latsar
 
-    keep.add(os.path.dirname(os.path.realpath(latsar.__file__)))
+    package = os.path.dirname(os.path.realpath(latsar.__file__))
+    if (Path(package).parent / ITEM_BANK).is_file():  # an editable install's checkout holds a bank too
+        hide.add(str(Path(package).parent))
+    keep = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    keep.update(p for p in sys.path if p and os.path.isdir(p))
+    keep.add(package)
     keep = {str(Path(p).resolve()) for p in keep}
     # never keep a folder that holds something hidden (a course root on sys.path, say)
     keep = {k for k in keep if not any(_within(h, k) for h in hide)}
