@@ -7,10 +7,15 @@ formgrader) read this file; `latsar` commands read it too.
 
 import os
 
+from nbgrader.converters.autograde import Autograde
 from nbgrader.converters.generate_assignment import GenerateAssignment
 from nbgrader.converters.generate_feedback import GenerateFeedback
+from nbgrader.preprocessors import Execute
 
-from latsar.preprocessors import ItemFeedback, PinItemKeys, StripWidgetState
+from latsar.kernels import ForkingExecute
+from latsar.preprocessors import ItemFeedback, PinItemKeys, RepairGradeIds, StripWidgetState
+from latsar.safehtml import EscapeAnswerHTML
+from latsar.sanitize import NoteTampering, ReconcileClicks, ReleaseCellsOnly
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
@@ -60,35 +65,11 @@ c.ClearSolutions.text_stub = "_Tulis jawaban Anda di sini (klik dua kali sel ini
 # Autograde: a graceful kernel shutdown sometimes stalls 2.5 s per submission.
 c.Execute.shutdown_kernel = "immediate"
 
-# --- issue 11, exchange/XSS helper: forged submissions and free-text HTML -----------------
-# Collect (stock `nbgrader collect` and the formgrader's Collect button) refuses inbound
-# folders not owned by the student's OS account, or with a forged timestamp, and lists them
-# (docs/exchange-and-free-text.md).
-c.ExchangeFactory.collect = "latsar.exchange.OwnerCheckedCollect"
-# Free-text answers: raw HTML and links in markdown never reach a grader's browser as markup.
-# (1) Autograde escapes them in the autograded notebook -- the lead merges EscapeAnswerHTML
-# into the shared c.Autograde.sanitize_preprocessors list (last, after OverwriteCells);
-# (2) every HTML page built from this config (formgrader, feedback) renders markdown through
-# an allowlist sanitiser, and cleans HTML/JS cell outputs.
-from nbgrader.converters.autograde import Autograde
-
-from latsar.safehtml import EscapeAnswerHTML
-
-# (EscapeAnswerHTML is the last step of c.Autograde.sanitize_preprocessors, set in the grading block below.)
-c.HTMLExporter.filters = {"markdown2html": "latsar.safehtml.markdown2html", "clean_html": "latsar.safehtml.clean"}
-c.HTMLExporter.sanitize_html = True
-# --- end of the exchange/XSS block ---------------------------------------------------------
-
 # Grading never runs participant code, on every path (stock `nbgrader autograde`, the
 # formgrader's Autograde button, `latsar autograde`); see docs/grading-safety.md.
-# Sanitise: unknown grade ids repaired, tampering noted, and only release code cells kept
-# (added/edited code and extra files set aside under disisihkan/, submission flagged).
-from nbgrader.preprocessors import Execute
-
-from latsar.kernels import ForkingExecute
-from latsar.preprocessors import RepairGradeIds
-from latsar.sanitize import NoteTampering, ReconcileClicks, ReleaseCellsOnly
-
+# Sanitise: unknown grade ids repaired, tampering noted, only release code cells kept (added or
+# edited code and extra files set aside under disisihkan/, the submission flagged), and raw HTML
+# in free-text answers escaped (EscapeAnswerHTML, after OverwriteCells).
 sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
 c.Autograde.sanitize_preprocessors = [RepairGradeIds, NoteTampering, *sanitize[:-1], ReleaseCellsOnly, sanitize[-1],
                                       EscapeAnswerHTML]
@@ -99,3 +80,12 @@ c.Autograde.autograde_preprocessors = autograde + [ReconcileClicks]
 # Our review records stay out of what nbgrader copies (into autograded/, into feedback/).
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".latsar-*"]
 # Less isolation only by name: c.Sandbox.mode = "none" (or `latsar autograde --sandbox none`).
+
+# Collect (stock `nbgrader collect`, the formgrader's Collect button) refuses inbound folders not
+# owned by the student's OS account, or with a forged timestamp, and lists them
+# (docs/exchange-and-free-text.md).
+c.ExchangeFactory.collect = "latsar.exchange.OwnerCheckedCollect"
+# Every HTML page built from this config (formgrader, feedback) renders markdown through an
+# allowlist sanitiser and cleans HTML/JS outputs; the three settings belong together.
+c.HTMLExporter.filters = {"markdown2html": "latsar.safehtml.markdown2html", "clean_html": "latsar.safehtml.clean"}
+c.HTMLExporter.sanitize_html = True
