@@ -375,7 +375,11 @@ def _close_everything(plan: HubPlan, probe_as: str | None) -> None:
     if probe_as is None:
         return
     python = Path(plan.user_bin) / "python"
+    first = plan.participants[0] if plan.participants else plan.instructors[0]
     try:
+        # what the accounts must reach (their home, the exchange), then what they must not read
+        sec.refuse_if_unreachable(sec.unreachable(probe_as, python, [str(plan.exchange), str(plan.home(first))]),
+                                  probe_as)
         found = sec.verify(probe_as, python, sec.protected_paths(course, plan.state, plan.exchange, checkout))
         sec.refuse_if_readable(found, probe_as)
     except sec.SecurityError as exc:

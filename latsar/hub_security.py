@@ -185,6 +185,30 @@ def verify(participant: str, python: Path, paths: list[str]) -> list[str]:
     return json.loads(probe.stdout)
 
 
+REACH = r"""
+import json, os, sys
+print(json.dumps([p for p in json.loads(sys.argv[1]) if not os.access(p, os.X_OK)]))
+"""
+
+
+def unreachable(participant: str, python: Path, folders: list[str]) -> list[str]:
+    """The folders (own home, the exchange) the OS account ``participant`` cannot enter."""
+    probe = subprocess.run([RUNUSER, "-u", participant, "--", str(python), "-I", "-c", REACH, json.dumps(folders)],
+                           capture_output=True, text=True, cwd="/", timeout=120)
+    if probe.returncode != 0:
+        raise SecurityError(f"Pemeriksaan sebagai {participant} gagal: {probe.stderr.strip()[-300:]}")
+    return json.loads(probe.stdout)
+
+
+def refuse_if_unreachable(missing: list[str], participant: str) -> None:
+    if missing:
+        listing = "\n".join(f"  - {p}" for p in missing)
+        raise SecurityError(
+            f"Hub tidak dinyalakan: akun peserta {participant} tidak dapat masuk ke:\n{listing}\n"
+            "Setiap folder di atasnya harus bisa dilewati semua akun (`chmod o+x <folder>`), "
+            "atau pilih --state di folder lain (bawaan: /srv/latsar-hub).")
+
+
 def refuse_if_readable(found: list[str], participant: str) -> None:
     if found:
         listing = "\n".join(f"  - {p}" for p in found)

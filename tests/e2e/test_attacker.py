@@ -47,7 +47,9 @@ def hubmod_env(hub) -> dict[str, str]:
 def test_participant_reads_nothing_of_the_course_or_the_hub(hub):
     attacker = hub.plan.participants[0]
     # something of everything worth stealing exists first
-    (hub.course.root / "gradebook.db").write_bytes(b"SQLite format 3\0")
+    from nbgrader.api import Gradebook
+
+    Gradebook(f"sqlite:///{hub.course.root / 'gradebook.db'}", course_id="latsar-pelayanan").close()
     (hub.course.root / "live_sessions").mkdir(exist_ok=True)
     roots = [str(hub.course.root), str(hub.plan.state), str(REPO / "course_data"), str(REPO / ".git")]
     result = as_user(hub, attacker, """
@@ -249,3 +251,14 @@ def test_submissions_under_a_peer_id_are_not_collected(hub):
     assert not (hub.course.root / "submitted" / peer / BAB2).exists(), collected.stdout + collected.stderr
     log = collected.stdout + collected.stderr
     assert peer in log and attacker in log, f"the refusal must name the folders and the account:\n{log}"
+
+
+def test_the_hub_refuses_a_state_folder_its_accounts_cannot_enter(hub, tmp_path):
+    """A hub whose exchange or homes sit below a closed folder would only fail at log-in: refused first."""
+    participant = hub.plan.participants[0]
+    python = Path(hub.plan.user_bin) / "python"
+    closed = tmp_path / "status" / "exchange"  # pytest's tmp_path is 0700: no other account gets in
+    closed.mkdir(parents=True)
+    assert hub_security.unreachable(participant, python, [str(hub.plan.exchange), str(closed)]) == [str(closed)]
+    with pytest.raises(hub_security.SecurityError, match="tidak dapat masuk"):
+        hub_security.refuse_if_unreachable([str(closed)], participant)

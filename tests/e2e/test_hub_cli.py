@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -18,9 +21,12 @@ from .conftest import log_in, open_lab
 
 
 @pytest.fixture(scope="module")
-def cli_hub(tmp_path_factory):
+def cli_hub():
     """``latsar hub --single-user``: the fallback that needs no root and no OS accounts."""
-    root = tmp_path_factory.mktemp("hubcli")
+    # in /tmp, not pytest's 0700 folders: the trial servers' account must reach its home and the
+    # exchange in the state folder (latsar hub checks that as that account, and refuses otherwise)
+    root = Path(tempfile.mkdtemp(prefix="latsar-hubcli-", dir="/tmp"))
+    root.chmod(0o755)
     course = copy_course(root / "course")
     port = free_port()
     proc = subprocess.Popen(
@@ -47,6 +53,7 @@ def cli_hub(tmp_path_factory):
             proc.wait(90)
         except subprocess.TimeoutExpired:
             proc.kill()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_prints_url_and_logins(cli_hub):
