@@ -176,13 +176,18 @@ def protected_paths(course_root: Path, state: Path, exchange: Path, checkout: Pa
     return [str(p) for p in paths if p.exists()]
 
 
-def verify(participant: str, python: Path, paths: list[str]) -> list[str]:
-    """Try, as the OS account ``participant``, to read each path; return what it could read."""
-    probe = subprocess.run([RUNUSER, "-u", participant, "--", str(python), "-I", "-c", PROBE, json.dumps(paths)],
+def _probe(participant: str, python: Path, code: str, paths: list[str]) -> list[str]:
+    """Run ``code`` as the OS account ``participant`` on ``paths``; it prints a JSON list."""
+    probe = subprocess.run([RUNUSER, "-u", participant, "--", str(python), "-I", "-c", code, json.dumps(paths)],
                            capture_output=True, text=True, cwd="/", timeout=120)
     if probe.returncode != 0:
         raise SecurityError(f"Pemeriksaan sebagai {participant} gagal: {probe.stderr.strip()[-300:]}")
     return json.loads(probe.stdout)
+
+
+def verify(participant: str, python: Path, paths: list[str]) -> list[str]:
+    """Try, as the OS account ``participant``, to read each path; return what it could read."""
+    return _probe(participant, python, PROBE, paths)
 
 
 REACH = r"""
@@ -193,11 +198,7 @@ print(json.dumps([p for p in json.loads(sys.argv[1]) if not os.access(p, os.X_OK
 
 def unreachable(participant: str, python: Path, folders: list[str]) -> list[str]:
     """The folders (own home, the exchange) the OS account ``participant`` cannot enter."""
-    probe = subprocess.run([RUNUSER, "-u", participant, "--", str(python), "-I", "-c", REACH, json.dumps(folders)],
-                           capture_output=True, text=True, cwd="/", timeout=120)
-    if probe.returncode != 0:
-        raise SecurityError(f"Pemeriksaan sebagai {participant} gagal: {probe.stderr.strip()[-300:]}")
-    return json.loads(probe.stdout)
+    return _probe(participant, python, REACH, folders)
 
 
 def refuse_if_unreachable(missing: list[str], participant: str) -> None:
