@@ -27,6 +27,10 @@ $(PROXY): package.json package-lock.json
 
 install: $(STAMP) $(PROXY)
 
+# Commands find the proxy in the course folder's node_modules, else on PATH: a course copied
+# elsewhere (tests, benchmarks) finds this checkout's.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
 # Debian packages for the browser and PostgreSQL tests (installed when run as root).
 system:
 	bash scripts/system-deps.sh

@@ -12,10 +12,10 @@ from nbgrader.converters.generate_assignment import GenerateAssignment
 from nbgrader.converters.generate_feedback import GenerateFeedback
 from nbgrader.preprocessors import Execute
 
-from latsar.kernels import ForkingExecute
-from latsar.preprocessors import ItemFeedback, PinItemKeys, RepairGradeIds, StripWidgetState
-from latsar.safehtml import EscapeAnswerHTML
-from latsar.sanitize import NoteTampering, ReconcileClicks, ReleaseCellsOnly
+from latsar.grading.kernels import ForkingExecute
+from latsar.grading.preprocessors import ItemFeedback, PinItemKeys, RepairGradeIds, StripWidgetState
+from latsar.grading.safehtml import EscapeAnswerHTML
+from latsar.grading.sanitize import NoteTampering, ReconcileClicks, ReleaseCellsOnly
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
@@ -84,8 +84,8 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # Collect (stock `nbgrader collect`, the formgrader's Collect button) refuses inbound folders not
 # owned by the student's OS account, or with a forged timestamp, and lists them
 # (docs/exchange-and-free-text.md).
-c.ExchangeFactory.collect = "latsar.exchange.OwnerCheckedCollect"
+c.ExchangeFactory.collect = "latsar.grading.exchange.OwnerCheckedCollect"
 # Every HTML page built from this config (formgrader, feedback) renders markdown through an
 # allowlist sanitiser and cleans HTML/JS outputs; the three settings belong together.
-c.HTMLExporter.filters = {"markdown2html": "latsar.safehtml.markdown2html", "clean_html": "latsar.safehtml.clean"}
+c.HTMLExporter.filters = {"markdown2html": "latsar.grading.safehtml.markdown2html", "clean_html": "latsar.grading.safehtml.clean"}
 c.HTMLExporter.sanitize_html = True

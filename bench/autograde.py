@@ -91,7 +91,7 @@ def timed(cmds, cwd) -> tuple[float, float]:
 
 
 def grades(course: Path) -> dict:
-    from latsar.scores import grade_cells
+    from latsar.results.scores import grade_cells
 
     return grade_cells(Course.at(course))
 

@@ -1,6 +1,6 @@
 """Load check (not a test): 40 participants submit within one minute through the hub's exchange.
 
-Starts the course's hub (``latsar.hub``, real OS accounts as root) with N
+Starts the course's hub (``latsar.hub.server``, real OS accounts as root) with N
 participants, starts their JupyterLab servers through the hub's REST API, and
 has each server fetch ``bab2_konsep_pelayanan_publik``, save a distinct set of
 10 answers and submit, via nbgrader's own assignment-list endpoints — the ones
@@ -32,11 +32,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from latsar import hub as hubmod  # noqa: E402
-from latsar.answers import ANSWER_FILE  # noqa: E402
+from latsar.hub import server as hubmod  # noqa: E402
+from latsar.kernel.answers import ANSWER_FILE  # noqa: E402
 from latsar.course import Course  # noqa: E402
-from latsar.itembank import LETTERS  # noqa: E402
-from latsar.nbgrader_app import api, check  # noqa: E402
+from latsar.authoring.itembank import LETTERS  # noqa: E402
+from latsar.course.nbgrader_api import api, check  # noqa: E402
 
 ASSIGNMENT = "bab2_konsep_pelayanan_publik"
 
@@ -139,7 +139,7 @@ def main() -> None:
             client.call("POST", f"/user/{user}/assignments/fetch",
                         form={"course_id": hubmod.COURSE_ID, "assignment_id": ASSIGNMENT})
             # The clicks: the widget's own AnswerStore.set, in a kernel of the participant's server.
-            code = (f"import os; os.chdir({ASSIGNMENT!r})\nfrom latsar.answers import AnswerStore\n"
+            code = (f"import os; os.chdir({ASSIGNMENT!r})\nfrom latsar.kernel.answers import AnswerStore\n"
                     f"store = AnswerStore('.')\nfor item, letter in {saved[user]!r}.items(): store.set(item, letter)")
             run_in_kernel(client, user, code)
 

@@ -35,7 +35,7 @@ class Standalone:
     """``latsar live`` on one machine (token file): the same service without the hub's token checks."""
 
     def __init__(self, root: Path, course_root: Path):
-        from latsar.hub import free_port
+        from latsar.hub.server import free_port
 
         self.root, self.course_root, self.port = root, course_root, free_port()
         self.service_url = f"http://127.0.0.1:{self.port}/services/latsar-live/"

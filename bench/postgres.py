@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
-from latsar import scores  # noqa: E402
+from latsar.results import scores  # noqa: E402
 from latsar.course import Course  # noqa: E402
 from tests.pg import Cluster, Server  # noqa: E402
 

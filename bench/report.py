@@ -23,7 +23,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from latsar.itembank import LETTERS, ItemBank  # noqa: E402
+from latsar.authoring.itembank import LETTERS, ItemBank  # noqa: E402
 from latsar.report import stats  # noqa: E402
 
 LETTER_ARRAY = np.array([*LETTERS, ""], dtype=object)

@@ -7,7 +7,7 @@ import sys
 import click
 from rich.console import Console
 
-from .course import Course, LatsarError
+from latsar.course import Course, LatsarError
 
 console = Console()
 course_option = click.option(
@@ -49,7 +49,7 @@ def main() -> None:
 @click.option("--check", is_flag=True, help="Hanya periksa; gagal bila notebook belum sinkron.")
 def sync(course_dir: str, check: bool) -> None:
     """Selaraskan notebook sumber dengan bank soal."""
-    from .release import sync as do_sync
+    from latsar.authoring.release import sync as do_sync
 
     course = _course(course_dir)
     changed = do_sync(course, check_only=check)
@@ -67,7 +67,7 @@ def sync(course_dir: str, check: bool) -> None:
 @click.argument("assignments", nargs=-1)
 def release_cmd(course_dir: str, db_url: str | None, assignments: tuple[str, ...]) -> None:
     """Buat versi peserta (nbgrader generate_assignment) dari notebook sumber."""
-    from .release import generate
+    from latsar.authoring.release import generate
 
     course = _course(course_dir, db_url)
     for assignment in generate(course, list(assignments) or None):
@@ -79,7 +79,7 @@ def release_cmd(course_dir: str, db_url: str | None, assignments: tuple[str, ...
 @click.argument("sheet", type=click.Path(exists=True, dir_okay=False))
 def import_answers_cmd(course_dir: str, sheet: str) -> None:
     """Ubah lembar jawaban CSV (peserta_id,item_id,pilihan) menjadi kiriman nbgrader."""
-    from .import_answers import import_answers
+    from latsar.grading.import_answers import import_answers
 
     course = _course(course_dir)
     result = import_answers(sheet, course)
@@ -113,17 +113,18 @@ def autograde_cmd(course_dir: str, db_url: str | None, assignments: tuple[str, .
                   no_sandbox: bool = False, cpu_seconds: int | None = None, memory_mb: int | None = None,
                   sandbox_mode: str | None = None) -> None:
     """Nilai semua kiriman dengan nbgrader autograde, paralel."""
-    from .demo import grade_with_progress
+    from latsar.demo import grade_with_progress
+    from latsar.grading.options import grading_config
 
     course = _course(course_dir, db_url)
     unknown = [a for a in assignments if a not in course.assignments]
     if unknown:
         raise click.ClickException(f"tugas tidak dikenal: {', '.join(unknown)} "
                                    f"(yang ada: {', '.join(course.assignments)})")
-    batch = grade_with_progress(course, console, list(assignments) or None, workers=workers, force=force,
-                                students=list(students) or None,
-                                cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
-                                sandbox=_sandbox_flags("none" if no_sandbox else sandbox_mode, cpu_seconds, memory_mb))
+    config = grading_config(workers=workers, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
+                            sandbox=_sandbox_flags("none" if no_sandbox else sandbox_mode, cpu_seconds, memory_mb))
+    batch = grade_with_progress(course, console, config, assignments=list(assignments) or None, force=force,
+                                students=list(students) or None)
     if batch.failed:
         sys.exit(1)
 
@@ -145,7 +146,7 @@ def _sandbox_flags(mode: str | None, cpu_seconds: int | None, memory_mb: int | N
               help="Folder tujuan (dibuat bila belum ada).")
 def export_cmd(course_dir: str, db_url: str | None, out_dir: str) -> None:
     """Tulis tabel responses dan mastery (CSV dan Parquet)."""
-    from .export import export
+    from latsar.results.export import export
 
     course = _course(course_dir, db_url)
     tables = export(course, out_dir)
@@ -158,8 +159,8 @@ def export_cmd(course_dir: str, db_url: str | None, out_dir: str) -> None:
 @db_option
 def scores_cmd(course_dir: str, db_url: str | None) -> None:
     """Tampilkan skor dan ketuntasan per Materi Pokok dari gradebook."""
-    from . import scores
-    from .demo import mastery_table
+    from latsar.results import scores
+    from latsar.demo import mastery_table
 
     course = _course(course_dir, db_url)
     console.print(mastery_table(scores.mastery(course)))
@@ -173,7 +174,7 @@ def scores_cmd(course_dir: str, db_url: str | None) -> None:
 @click.option("--roster-out", type=click.Path(dir_okay=False), help="Tulis juga daftar peserta (roster) simulasi.")
 def simulate(course_dir: str, count: int, seed: int, out: str, roster_out: str | None) -> None:
     """Tulis lembar jawaban simulasi untuk N peserta."""
-    from .simulate import roster, simulate as make, write_roster, write_sheet
+    from latsar.simulate import roster, simulate as make, write_roster, write_sheet
 
     course = _course(course_dir)
     rows = make(course.item_bank, count, seed)
@@ -192,9 +193,9 @@ def simulate(course_dir: str, count: int, seed: int, out: str, roster_out: str |
               help="CSV peserta_id,nama,kelas,instansi (kolom lain ikut disimpan).")
 def report_cmd(course_dir: str, db_url: str | None, out_dir: str, roster_file: str | None) -> None:
     """Laporan kohort: CSV, Excel dan HTML (ketuntasan, bacaan ulang, analisis soal)."""
-    from . import scores
-    from .live.store import read_tables
-    from .report.write import read_roster, write_report
+    from latsar.results import scores
+    from latsar.live.store import read_tables
+    from latsar.report.write import read_roster, write_report
 
     course = _course(course_dir, db_url)
     roster = read_roster(roster_file) if roster_file else None
@@ -242,7 +243,7 @@ def live_cmd(course_dir: str, port: int, address: str, token_file: str | None, r
     import csv
     from pathlib import Path
 
-    from .live.service import PREFIX, TokenFileAuthority, make_token_file, read_token_file, serve
+    from latsar.live.service import PREFIX, TokenFileAuthority, make_token_file, read_token_file, serve
 
     course = _course(course_dir)
     tokens = Path(token_file) if token_file else course.live_sessions / "tokens.csv"
@@ -289,7 +290,7 @@ def hub(course_dir: str, instructors: tuple[str, ...], count: int, named: tuple[
     import signal
     from pathlib import Path
 
-    from . import hub as hubmod
+    from latsar.hub import server as hubmod
 
     course = _course(course_dir)
     participants = list(named) or [f"peserta{i:02d}" for i in range(1, count + 1)]
@@ -320,7 +321,7 @@ def hub(course_dir: str, instructors: tuple[str, ...], count: int, named: tuple[
 def _print_hub(plan, logins: dict[str, str]) -> None:
     from rich.table import Table
 
-    from .hub import GRADER_SERVICE
+    from latsar.hub.server import GRADER_SERVICE
 
     table = Table(title="Akun untuk masuk")
     for col in ("peran", "nama pengguna", "kata sandi"):
@@ -348,7 +349,7 @@ def _print_hub(plan, logins: dict[str, str]) -> None:
 @db_option
 def demo(course_dir: str, db_url: str | None) -> None:
     """Jalankan seluruh alur pada kohort simulasi 40 peserta."""
-    from .demo import run
+    from latsar.demo import run
 
     run(_course(course_dir, db_url), console)
 

@@ -14,12 +14,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import release
-from . import autograde, gradebook
-from .course import Course, LatsarError
-from .export import export
-from .import_answers import import_answers
-from .nbgrader_app import api, check
+from latsar.authoring import release
+from latsar.grading import batch as autograde
+from latsar.course import gradebook
+from latsar.course import Course, LatsarError
+from latsar.results.export import export
+from latsar.grading.import_answers import import_answers
+from latsar.course.nbgrader_api import api, check
 
 SAMPLE_COHORT = "sample_cohort.csv"
 SAMPLE_ROSTER = "sample_roster.csv"
@@ -38,8 +39,8 @@ def progress_bar(console: Console) -> Progress:
     )
 
 
-def grade_with_progress(course: Course, console: Console, assignments=None, **options):
-    """``autograde.run`` with a progress bar (done/total, rate, ETA) and a summary table."""
+def grade_with_progress(course: Course, console: Console, config=None, **options):
+    """:func:`latsar.grading.batch.run` with a progress bar (done/total, rate, ETA) and a summary table."""
     with progress_bar(console) as bar:
         task = bar.add_task("Menilai", total=None, rate="")
 
@@ -55,13 +56,13 @@ def grade_with_progress(course: Course, console: Console, assignments=None, **op
             elapsed = bar.tasks[task].elapsed or 1e-9
             bar.update(task, advance=1, rate=f"{done / elapsed:.2f}/dtk")
 
-        batch = autograde.run(course, assignments, on_plan=planned, on_done=tick, **options)
+        batch = autograde.run(course, config, on_plan=planned, on_done=tick, **options)
     console.print(summary_table(batch))
     return batch
 
 
 def summary_table(batch) -> Table:
-    from .sandbox import MODE_LABELS
+    from latsar.grading.sandbox import MODE_LABELS
 
     table = Table(title=f"Ringkasan penilaian ({batch.workers} proses, {batch.seconds:.1f} dtk)")
     table.add_column("Hasil")
@@ -162,7 +163,7 @@ def run(course: Course, console: Console | None = None) -> pd.DataFrame:
     rate = mastery.groupby("materi_pokok")["tuntas"].mean()
     for mp, value in rate.items():
         console.print(f"Materi Pokok {mp}: {value:.0%} peserta tuntas")
-    from .report.write import read_roster, write_report
+    from latsar.report.write import read_roster, write_report
 
     roster_file = course.course_data / SAMPLE_ROSTER
     roster = read_roster(roster_file) if roster_file.exists() else None

@@ -10,12 +10,14 @@ items are left blank.  The same seed always gives the same sheet.
 from __future__ import annotations
 
 import csv
+import io
 import hashlib
 import math
 import random
 from pathlib import Path
 
-from .itembank import LETTERS, ItemBank
+from latsar.authoring.itembank import LETTERS, ItemBank
+from latsar.course.files import atomic_write
 
 BLANK_RATE = 0.03
 
@@ -72,23 +74,18 @@ def roster(ids: list[str], seed: int = 2021) -> list[tuple[str, str, str, str]]:
 
 
 def write_roster(rows, path: str | Path) -> Path:
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["peserta_id", "nama", "kelas", "instansi"])
-        writer.writerows(rows)
-    tmp.replace(path)
-    return path
+    return _write_csv(path, ["peserta_id", "nama", "kelas", "instansi"], rows)
 
 
 def write_sheet(rows, path: str | Path) -> Path:
+    return _write_csv(path, ["peserta_id", "item_id", "pilihan"], rows)
+
+
+def _write_csv(path: str | Path, header: list[str], rows) -> Path:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["peserta_id", "item_id", "pilihan"])
-        writer.writerows(rows)
-    tmp.replace(path)
-    return path
+    return atomic_write(path, out.getvalue())

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from latsar import release
+from latsar.authoring import release
 from latsar.course import Course
-from latsar.import_answers import import_answers
-from latsar.itembank import LETTERS
-from latsar.nbgrader_app import api, check
+from latsar.grading.import_answers import import_answers
+from latsar.authoring.itembank import LETTERS
+from latsar.course.nbgrader_api import api, check
 from latsar.simulate import write_sheet
 
 REPO = Path(__file__).resolve().parents[1]
@@ -146,7 +146,7 @@ def add_code(course: Course, student: str, assignment: str, source: str, at: int
 
 def release_code(course: Course, assignment: str, source: str, students=None) -> None:
     """Test only: the instructor's release gets a code cell, so a graded kernel runs it (graded kernels
-    run release code only, latsar.sanitize).  Submissions hold the same cell, as a fetched release would."""
+    run release code only, latsar.grading.sanitize).  Submissions hold the same cell, as a fetched release would."""
     import nbformat
 
     path = course.release_notebook(assignment)
@@ -158,15 +158,15 @@ def release_code(course: Course, assignment: str, source: str, students=None) ->
             add_code(course, folder.parent.name, assignment, source)
 
 
-def without_release_check():
-    """Test only: the sanitising step removed, as if it had been bypassed (the sandbox stays)."""
+def without_release_check(base=None):
+    """Test only: ``base`` config with the sanitising step removed, as if it had been bypassed (the sandbox stays)."""
     from nbgrader.converters.autograde import Autograde
     from traitlets.config import Config
 
-    from latsar.preprocessors import RepairGradeIds
-    from latsar.sanitize import NoteTampering
+    from latsar.grading.preprocessors import RepairGradeIds
+    from latsar.grading.sanitize import NoteTampering
 
-    config = Config()
+    config = base if base is not None else Config()
     config.Autograde.sanitize_preprocessors = [
         RepairGradeIds, NoteTampering, *Autograde.class_traits()["sanitize_preprocessors"].default()]
     return config

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from latsar.hub import free_port, proxy_command  # proxy: this repo's `npm ci`, else PATH
+from latsar.hub.server import free_port, proxy_command  # proxy: this repo's `npm ci`, else PATH
 from latsar.live import SERVICE_NAME, instructor_group, participant_group
 from latsar.live.service import PREFIX
 
@@ -83,7 +83,7 @@ class LiveHub:
     def start(self, timeout: float = 60) -> "LiveHub":
         config = self.root / "jupyterhub_config.py"
         config.write_text(CONFIG.format(
-            port=self.port, hub_port=self.hub_port, proxy_api_port=self.proxy_api_port, proxy=proxy_command(),
+            port=self.port, hub_port=self.hub_port, proxy_api_port=self.proxy_api_port, proxy=proxy_command(Path(__file__).resolve().parents[1]),
             proxy_token=secrets.token_hex(16), root=self.root, password=PASSWORD, admin_token=self.admin_token,
             course=str(self.course_root), service_port=self.service_port), encoding="utf-8")
         bindir = str(Path(sys.executable).parent)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from latsar.hub import free_port
+from latsar.hub.server import free_port
 
 PASSWORD = "rahasia-uji-9f3"  # the throw-away cluster's superuser password
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from latsar.answers import ANSWER_FILE, AnswerStore, NotAnswered, WrongAnswer, check, choice_widget
+from latsar.kernel.answers import ANSWER_FILE, AnswerStore, NotAnswered, WrongAnswer, check, choice_widget
 
 
 @pytest.fixture

@@ -10,9 +10,12 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from latsar import autograde, grader, scores
+from latsar.grading import batch as autograde
+from latsar.grading.options import grading_config
+from latsar.grading import worker
+from latsar.results import scores
 from latsar.cli import main
-from latsar.import_answers import import_answers
+from latsar.grading.import_answers import import_answers
 from latsar.simulate import simulate, write_sheet
 
 from .conftest import BIN, clone, nbgrader, release_code, released_course
@@ -36,7 +39,7 @@ def test_parallel_grades_equal_stock_sequential_nbgrader(cohort, tmp_path):
     for assignment in (BAB2, BAB3):
         nbgrader(stock, "autograde", assignment)
     ours = clone(cohort, tmp_path / "ours")
-    batch = autograde.run(ours, workers=2)
+    batch = autograde.run(ours, grading_config(workers=2))
     assert len(batch.graded) == 12 and not batch.failed
     expected = grades(stock)
     assert len(expected) == 6 * (10 + 10 + 1)  # 20 items and the case analysis
@@ -45,9 +48,9 @@ def test_parallel_grades_equal_stock_sequential_nbgrader(cohort, tmp_path):
 
 def test_rerun_skips_unchanged_and_regrades_what_changed(cohort, tmp_path):
     course = clone(cohort, tmp_path / "c")
-    first = autograde.run(course, workers=2)
+    first = autograde.run(course, grading_config(workers=2))
     before = grades(course)
-    again = autograde.run(course, workers=2)
+    again = autograde.run(course, grading_config(workers=2))
     assert (len(again.graded), len(again.skipped)) == (0, 12)
     assert grades(course) == before
     # one participant changes an answer and resubmits
@@ -56,9 +59,9 @@ def test_rerun_skips_unchanged_and_regrades_what_changed(cohort, tmp_path):
     data = json.loads(answers_file.read_text())
     data["answers"]["MP1-01"] = "c" if data["answers"].get("MP1-01") != "c" else "a"
     answers_file.write_text(json.dumps(data))
-    third = autograde.run(course, workers=2)
+    third = autograde.run(course, grading_config(workers=2))
     assert [(o.student, o.assignment) for o in third.graded] == [(student, BAB2)]
-    forced = autograde.run(course, workers=2, force=True)
+    forced = autograde.run(course, grading_config(workers=2), force=True)
     assert len(forced.graded) == 12
     changed = {k for k in before if grades(course)[k] != before[k]}
     assert changed <= {(student, BAB2, "MP1-01")}
@@ -78,7 +81,7 @@ def code(source):
 
 def test_faults_end_with_a_reason_and_nobody_else_changes(cohort, tmp_path):
     course = clone(cohort, tmp_path / "faults")
-    clean = autograde.run(clone(cohort, tmp_path / "clean"), workers=2)
+    clean = autograde.run(clone(cohort, tmp_path / "clean"), grading_config(workers=2))
     students = sorted({o.student for o in clean.graded})
     s_exc, s_loop, s_del, s_edit, s_missing, s_corrupt = students
     hostile(course, s_exc, lambda nb: nb.cells.insert(3, code("raise ValueError('peserta')")))
@@ -94,7 +97,7 @@ def test_faults_end_with_a_reason_and_nobody_else_changes(cohort, tmp_path):
     (course.submission_dir(s_corrupt, BAB2) / f"{BAB2}.ipynb").write_text("{ ini bukan json")
     (course.submitted / s_exc / "tugas_lain").mkdir()
     start = time.monotonic()
-    batch = autograde.run(course, workers=2, cell_timeout=3)
+    batch = autograde.run(course, grading_config(workers=2, cell_timeout=3))
     assert time.monotonic() - start < 120
     by = {(o.student, o.assignment): o for o in batch.outcomes}
     assert by[(s_corrupt, BAB2)].status == "failed" and "rusak" in by[(s_corrupt, BAB2)].reason
@@ -123,14 +126,14 @@ def test_notebook_wall_time_cap(cohort, tmp_path):
     student = sorted(p.name for p in course.submitted.iterdir())[0]
     for _ in range(4):  # release code (test only): graded kernels run nothing else
         release_code(course, BAB2, "import time; time.sleep(2)", students=[student])
-    batch = autograde.run(course, [BAB2], workers=1, cell_timeout=10, notebook_timeout=4)
+    batch = autograde.run(course, grading_config(workers=1, cell_timeout=10, notebook_timeout=4), assignments=[BAB2])
     outcome = next(o for o in batch.outcomes if o.student == student)
     assert outcome.status == "failed" and "batas waktu" in outcome.reason
     assert len(batch.graded) == 5
 
 
 def test_infrastructure_faults_are_retried(monkeypatch, tmp_path, cohort):
-    from latsar.sanitize import write_record
+    from latsar.grading.sanitize import write_record
 
     calls = []
     course = clone(cohort, tmp_path / "flaky")
@@ -145,10 +148,10 @@ def test_infrastructure_faults_are_retried(monkeypatch, tmp_path, cohort):
             write_record(folder, {"status": "graded", "reason": "", "notes": [], "sandbox": "root"})
             return {"success": True}
 
-    monkeypatch.setattr(grader, "_api", FlakyApi())
-    monkeypatch.setitem(grader._settings, "course_root", str(course.root))
+    one = worker.Worker(course, grading_config())
+    one.api = FlakyApi()
     student = sorted(p.name for p in course.submitted.iterdir())[0]
-    outcome = grader.grade(student, BAB2)
+    outcome = one.grade(student, BAB2)
     assert outcome.status == "graded" and outcome.attempts == 2
 
     class BrokenNotebook:
@@ -157,14 +160,14 @@ def test_infrastructure_faults_are_retried(monkeypatch, tmp_path, cohort):
             return {"success": False, "error": "NameError: name 'x' is not defined", "log": ""}
 
     calls.clear()
-    monkeypatch.setattr(grader, "_api", BrokenNotebook())
-    outcome = grader.grade(student, BAB2)
+    one.api = BrokenNotebook()
+    outcome = one.grade(student, BAB2)
     assert outcome.status == "failed" and len(calls) == 1  # the participant's own error: not retried
 
 
 def test_a_killed_run_completes_on_rerun_with_nothing_lost_or_doubled(cohort, tmp_path):
     reference = clone(cohort, tmp_path / "reference")
-    autograde.run(reference, workers=2)
+    autograde.run(reference, grading_config(workers=2))
     course = clone(cohort, tmp_path / "killed")
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     proc = subprocess.Popen([str(BIN / "latsar"), "autograde", "--course", str(course.root), "--workers", "2"],
@@ -176,7 +179,7 @@ def test_a_killed_run_completes_on_rerun_with_nothing_lost_or_doubled(cohort, tm
     proc.wait()
     done_before = len(list(course.autograded.glob(f"*/*/{autograde.FINGERPRINT}")))
     assert 0 < done_before < 12
-    rerun = autograde.run(course, workers=2)
+    rerun = autograde.run(course, grading_config(workers=2))
     assert len(rerun.skipped) == done_before and len(rerun.graded) == 12 - done_before
     assert grades(course) == grades(reference)
 

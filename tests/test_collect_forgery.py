@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from latsar import release
+from latsar.authoring import release
 from latsar.course import Course
-from latsar.exchange import OwnerCheckedCollect
-from latsar.nbgrader_app import api
+from latsar.grading.exchange import OwnerCheckedCollect
+from latsar.course.nbgrader_api import api
 
 from .conftest import BIN, clone, copy_course
 
@@ -102,7 +102,7 @@ def attack(tmp_path_factory):
     try:
         exchange = root / "exchange"
         exchange.mkdir()
-        exchange.chmod(0o777)  # as latsar.hub.prepare
+        exchange.chmod(0o777)  # as latsar.hub.server.prepare
         for user in (a, b):
             subprocess.run(["useradd", "-M", "-d", str(root / user), "-s", "/bin/sh", user],
                            check=True, capture_output=True)

@@ -28,10 +28,13 @@ import psutil
 import pytest
 import sqlalchemy as sa
 
-from latsar import autograde, release, scores
+from latsar.grading import batch as autograde
+from latsar.grading.options import grading_config
+from latsar.authoring import release
+from latsar.results import scores
 from latsar.course import Course
-from latsar.export import export
-from latsar.import_answers import import_answers
+from latsar.results.export import export
+from latsar.grading.import_answers import import_answers
 from latsar.simulate import simulate, write_sheet
 
 from .conftest import BIN, clone, release_code, released_course
@@ -60,7 +63,7 @@ def cohort(tmp_path_factory):
 def reference(cohort, tmp_path_factory):
     """The uninterrupted run: its gradebook and its export."""
     course = clone(cohort, tmp_path_factory.mktemp("reference") / "course")
-    batch = autograde.run(course, workers=2)
+    batch = autograde.run(course, grading_config(workers=2))
     assert len(batch.graded) == 6 and not batch.failed
     export(course, course.root / "ekspor")
     return course
@@ -166,7 +169,7 @@ def kill_run(course: Course, point: str) -> None:
 
 
 def assert_same_as_reference(course: Course, reference: Course, tmp_path) -> None:
-    rerun = autograde.run(course, workers=2)
+    rerun = autograde.run(course, grading_config(workers=2))
     assert not rerun.failed and len(rerun.graded) + len(rerun.skipped) == 6
     assert len(fingerprints(course)) == 6
     assert scores.grade_cells(course) == scores.grade_cells(reference)

@@ -4,10 +4,11 @@ import subprocess
 
 import pytest
 
-from latsar import release, scores
-from latsar.answers import AnswerStore, choice_widget
+from latsar.authoring import release
+from latsar.results import scores
+from latsar.kernel.answers import AnswerStore, choice_widget
 from latsar.course import ASSIGNMENTS
-from latsar.itembank import LETTERS
+from latsar.authoring.itembank import LETTERS
 
 from .conftest import BIN, copy_course
 

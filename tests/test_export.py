@@ -4,7 +4,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from latsar.cli import main
-from latsar.export import export
+from latsar.results.export import export
 
 
 def test_export_tables_match_the_clicks(graded, tmp_path):

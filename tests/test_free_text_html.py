@@ -25,7 +25,7 @@ import nbformat
 import pytest
 from nbconvert.exporters import HTMLExporter
 
-from latsar.safehtml import EscapeAnswerHTML, escape_markdown_html
+from latsar.grading.safehtml import EscapeAnswerHTML, escape_markdown_html
 
 from .conftest import BIN, clone, nbgrader
 
@@ -246,7 +246,7 @@ def test_escape_preprocessor_leaves_code_cells_alone():
 
 def test_honest_feedback_is_unchanged_by_the_safe_config(released, tmp_path):
     """The sanitising block changes nothing an honest participant sees (bar CSS ';')."""
-    from latsar.nbgrader_app import api, check
+    from latsar.course.nbgrader_api import api, check
 
     from .conftest import grade
 

@@ -5,9 +5,9 @@ import shutil
 
 import pytest
 
-from latsar import scores
-from latsar.answers import choice_widget
-from latsar.itembank import LETTERS
+from latsar.results import scores
+from latsar.kernel.answers import choice_widget
+from latsar.authoring.itembank import LETTERS
 
 from .conftest import copy_course, nbgrader
 

@@ -26,9 +26,12 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from latsar import autograde, sandbox, scores
+from latsar.grading import batch as autograde
+from latsar.grading.options import grading_config
+from latsar.grading import sandbox
+from latsar.results import scores
 from latsar.cli import main
-from latsar.import_answers import import_answers
+from latsar.grading.import_answers import import_answers
 from latsar.simulate import write_sheet
 
 from .conftest import (BIN, REPO, add_code, clone, release_code, released_course, submitted_notebook,
@@ -96,7 +99,7 @@ def test_stock_and_latsar_autograde_give_identical_grades_and_flags(cohort, tmp_
     result = stock(by_stock, "autograde", BAB2)
     assert result.returncode == 0, result.stderr[-3000:]
     ours = clone(cohort, tmp_path / "ours")
-    batch = autograde.run(ours, [BAB2], workers=2)
+    batch = autograde.run(ours, grading_config(workers=2), assignments=[BAB2])
     assert not batch.failed and batch.sandbox == ("root" if os.geteuid() == 0 else "userns")
 
     grades = scores.grade_cells(by_stock)
@@ -157,7 +160,7 @@ def test_contrast_without_the_release_check_the_history_cell_leaks(cohort, tmp_p
     course = clone(cohort, tmp_path / "bocor")
     unanswered(course, "pembocor")
     add_code(course, "pembocor", BAB2, LEAK, at=10_000)
-    autograde.run(course, [BAB2], students=["pembocor"], workers=1, overrides=without_release_check())
+    autograde.run(course, without_release_check(grading_config(workers=1)), assignments=[BAB2], students=["pembocor"])
     assert stock(course, "generate_feedback", BAB2, "--student", "pembocor").returncode == 0
     page = (course.root / "feedback" / "pembocor" / BAB2 / f"{BAB2}.html").read_text(encoding="utf-8")
     assert "RIWAYAT" in page and _keys_in(page, course)
@@ -220,7 +223,7 @@ def test_a_socket_left_in_run_lock_by_another_account_is_unreachable(cohort, tmp
         for mode in ("auto", "none"):
             course = clone(cohort, tmp_path / f"c-{mode}")
             release_code(course, BAB2, probe)
-            batch = autograde.run(course, [BAB2], students=["jujur"], workers=1, sandbox={"mode": mode})
+            batch = autograde.run(course, grading_config(workers=1, sandbox={"mode": mode}), assignments=[BAB2], students=["jujur"])
             assert batch.outcomes[0].status == "graded", batch.outcomes
             results[mode] = probe_output(course, "jujur")
         assert "TERSAMBUNG" not in results["auto"] and results["auto"].count("DITOLAK") == 2, results["auto"]
@@ -240,7 +243,7 @@ def test_a_sandbox_that_cannot_be_built_refuses_on_both_paths(cohort, tmp_path, 
     monkeypatch.setattr(sandbox, "_proven", set())  # this process proved a sandbox before: forget it
     monkeypatch.setenv("LATSAR_FAILPOINT", "fail:sandbox-overlay")  # overlayfs "missing"
     with pytest.raises(autograde.GradingRefused, match="Penilaian ditolak: sandbox kernel tidak dapat dibuat"):
-        autograde.run(course, [BAB2], workers=1)
+        autograde.run(course, grading_config(workers=1), assignments=[BAB2])
     result = CliRunner().invoke(main, ["autograde", BAB2, "--course", str(course.root)], terminal_width=200)
     assert result.exit_code == 1 and "Penilaian ditolak" in result.output and "--sandbox none" in result.output
     assert not course.autograded.exists() or not any(course.autograded.iterdir())
@@ -253,7 +256,7 @@ def test_a_sandbox_that_cannot_be_built_refuses_on_both_paths(cohort, tmp_path, 
 
 
 def test_root_mode_asked_for_without_root_refuses(account):
-    code = ("from latsar.sandbox import Sandbox, SandboxError\n"
+    code = ("from latsar.grading.sandbox import Sandbox, SandboxError\n"
             "try:\n    Sandbox(mode='root').require()\nexcept SandboxError as exc:\n    print(exc)\n")
     result = subprocess.run([sys.executable, "-c", code], user=account.pw_uid, group=account.pw_gid,
                             capture_output=True, text=True, cwd="/", env={"PATH": "/usr/bin:/bin"})

@@ -12,9 +12,11 @@ import socket
 import nbformat
 import pytest
 
-from latsar import autograde, scores
-from latsar.import_answers import import_answers
-from latsar.itembank import LETTERS
+from latsar.grading import batch as autograde
+from latsar.grading.options import grading_config
+from latsar.results import scores
+from latsar.grading.import_answers import import_answers
+from latsar.authoring.itembank import LETTERS
 from latsar.simulate import write_sheet
 
 from .conftest import (add_code, click_scores, edit_submission, submitted_notebook, tree_hashes,
@@ -205,8 +207,7 @@ def test_hostile_corpus_in_one_batch(released_copy, listener, monkeypatch):
 
     before = tree_hashes(course.root, home, skip=outside)
     # as if every hostile cell got past the release check: the sandbox alone must hold (defence in depth)
-    batch = autograde.run(course, [BAB2], workers=2, cell_timeout=2, notebook_timeout=25, sandbox=LIMITS,
-                          overrides=without_release_check())
+    batch = autograde.run(course, without_release_check(grading_config(workers=2, cell_timeout=2, notebook_timeout=25, sandbox=LIMITS)), assignments=[BAB2])
     after = tree_hashes(course.root, home, skip=outside)
 
     assert before == after, "a file outside the sandboxes changed"

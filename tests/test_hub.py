@@ -1,10 +1,10 @@
-"""latsar.hub without a running hub: the plan's checks and re-publishing."""
+"""latsar.hub.server without a running hub: the plan's checks and re-publishing."""
 
 from __future__ import annotations
 
 import pytest
 
-from latsar import hub
+from latsar.hub import server as hub
 
 from .conftest import copy_course
 

@@ -5,9 +5,9 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from latsar.answers import choice_widget
+from latsar.kernel.answers import choice_widget
 from latsar.cli import main
-from latsar.import_answers import AnswerSheetError, import_answers
+from latsar.grading.import_answers import AnswerSheetError, import_answers
 
 BAB2, BAB3 = "bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan"
 

@@ -5,7 +5,7 @@ import re
 import pytest
 import yaml
 
-from latsar.itembank import LETTERS, ItemBank, ItemBankError
+from latsar.authoring.itembank import LETTERS, ItemBank, ItemBankError
 
 from .conftest import REPO
 
@@ -190,7 +190,7 @@ def test_practice_validation_names_item_and_field(raw, mutate, message):
 
 def test_answer_sheet_rejects_practice_items(released, tmp_path):
     """A practice item can never become a graded answer: import-answers does not know it."""
-    from latsar.import_answers import AnswerSheetError, read_sheet
+    from latsar.grading.import_answers import AnswerSheetError, read_sheet
 
     sheet = tmp_path / "lembar.csv"
     sheet.write_text("peserta_id,item_id,pilihan\np1,MP1-01,b\np1,LAT1-01,b\n", encoding="utf-8")

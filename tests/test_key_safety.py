@@ -8,11 +8,11 @@ import nbformat
 import pytest
 import yaml
 
-from latsar import release
+from latsar.authoring import release
 from latsar.course import Course
-from latsar.itembank import LETTERS
-from latsar.nbgrader_app import api, check
-from latsar.release import ReleaseLeak, scan_release
+from latsar.authoring.itembank import LETTERS
+from latsar.course.nbgrader_api import api, check
+from latsar.authoring.release import ReleaseLeak, scan_release
 
 from .conftest import copy_course, grade
 

@@ -6,7 +6,7 @@ import openpyxl
 import pandas as pd
 from click.testing import CliRunner
 
-from latsar import scores
+from latsar.results import scores
 from latsar.cli import main
 from latsar.live.store import LiveStore
 

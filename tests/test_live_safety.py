@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from latsar.hub import free_port
-from latsar.import_answers import import_answers
+from latsar.hub.server import free_port
+from latsar.grading.import_answers import import_answers
 from latsar.live import policy
 from latsar.live.client import LiveClient, LiveRefused
 from latsar.live.service import make_token_file

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from latsar.cli import main
-from latsar.hub import free_port
+from latsar.hub.server import free_port
 from latsar.live.client import LiveClient, LiveRefused
 
 from .conftest import BIN

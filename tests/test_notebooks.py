@@ -9,9 +9,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from latsar.answers import write_answers
+from latsar.kernel.answers import write_answers
 from latsar.course import ASSIGNMENTS
-from latsar.notebooks import is_activity, items_in, sync_notebook
+from latsar.authoring.notebooks import is_activity, items_in, sync_notebook
 
 from .conftest import REPO
 

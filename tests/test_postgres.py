@@ -8,10 +8,13 @@ import time
 
 import pandas as pd
 
-from latsar import autograde, release, scores
+from latsar.grading import batch as autograde
+from latsar.grading.options import grading_config
+from latsar.authoring import release
+from latsar.results import scores
 from latsar.course import Course
-from latsar.export import export
-from latsar.import_answers import import_answers
+from latsar.results.export import export
+from latsar.grading.import_answers import import_answers
 from latsar.simulate import simulate, write_sheet
 
 from .conftest import BIN, copy_course
@@ -46,7 +49,7 @@ def test_two_concurrent_runs_and_a_reader_on_postgres_equal_one_sequential_sqlit
     release.generate(sqlite)
     import_answers(sheet, sqlite)
     start = time.perf_counter()
-    reference = autograde.run(sqlite, workers=2)
+    reference = autograde.run(sqlite, grading_config(workers=2))
     sqlite_seconds = time.perf_counter() - start
     assert len(reference.graded) == 2 * PARTICIPANTS and not reference.failed
     export(sqlite, tmp_path / "sqlite-export")
@@ -116,7 +119,7 @@ def test_two_concurrent_runs_and_a_reader_on_postgres_equal_one_sequential_sqlit
 
 
 def test_db_url_comes_from_option_then_environment_then_nbgrader_config(course, monkeypatch, tmp_path):
-    from latsar.nbgrader_app import load_config
+    from latsar.course.nbgrader_api import load_config
 
     monkeypatch.delenv("LATSAR_DB_URL", raising=False)
     assert Course.at(course.root).db_url == f"sqlite:///{course.root / 'gradebook.db'}"

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from latsar import scores
-from latsar.itembank import ItemBank
+from latsar.results import scores
+from latsar.authoring.itembank import ItemBank
 from latsar.report import stats
 
 SECTIONS = [("MP1.1", 1), ("MP1.2", 1), ("MP2.1", 2), ("MP2.2", 2)]
@@ -40,7 +40,7 @@ KEYS = {item_id: key for item_id, _, key in ITEMS}
 
 
 def make_responses(choices: dict[str, dict[str, str]]) -> pd.DataFrame:
-    """responses as latsar.scores.responses builds them: 1 point for the key, blank = ''."""
+    """responses as latsar.results.scores.responses builds them: 1 point for the key, blank = ''."""
     rows = [
         (p, "bab2" if item.startswith("MP1") else "bab3", item, letter, letter == KEYS[item],
          1.0 if letter == KEYS[item] else 0.0)

@@ -13,9 +13,10 @@ import socket
 import nbformat
 import pytest
 
-from latsar import autograde
-from latsar.import_answers import import_answers
-from latsar.sandbox import Sandbox, userns_available
+from latsar.grading import batch as autograde
+from latsar.grading.options import grading_config
+from latsar.grading.import_answers import import_answers
+from latsar.grading.sandbox import Sandbox, userns_available
 from latsar.simulate import write_sheet
 
 from .conftest import add_code, release_code, without_release_check
@@ -80,7 +81,7 @@ def run_probe(course, tmp_path, mode, monkeypatch, **limits):
     args = (str(course.root), str(home), str(course.submission_dir("lain", BAB2)), server.getsockname()[1])
     release_code(course, BAB2, PROBE.replace("@ARGS@", repr(args)), students=["penyelidik"])  # test only
     sandbox = {"enabled": False} if mode == "off" else {"mode": mode, **limits}
-    batch = autograde.run(course, [BAB2], workers=1, cell_timeout=20, notebook_timeout=120, sandbox=sandbox)
+    batch = autograde.run(course, grading_config(workers=1, cell_timeout=20, notebook_timeout=120, sandbox=sandbox), assignments=[BAB2])
     server.close()
     outcome = next(o for o in batch.outcomes if o.student == "penyelidik")
     assert outcome.status == "graded", outcome  # release code: nothing to flag
@@ -153,9 +154,7 @@ def test_rlimits_are_hit_with_a_reason(probed, tmp_path, monkeypatch):
     course = clone(probed, tmp_path / "limits")
     add_code(course, "penyelidik", BAB2, LIMIT_PROBE)
     add_code(course, "lain", BAB2, "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")
-    batch = autograde.run(course, [BAB2], workers=2, cell_timeout=30, notebook_timeout=60,
-                          sandbox={"memory_mb": 512, "max_file_mb": 1, "max_processes": 40, "cpu_seconds": 3},
-                          overrides=without_release_check())  # as if participant code got through
+    batch = autograde.run(course, without_release_check(grading_config(workers=2, cell_timeout=30, notebook_timeout=60, sandbox={"memory_mb": 512, "max_file_mb": 1, "max_processes": 40, "cpu_seconds": 3})), assignments=[BAB2])  # as if participant code got through
     by = {o.student: o for o in batch.outcomes}
     assert by["lain"].status == "failed" and "batas waktu CPU (3 detik)" in by["lain"].reason
     assert by["penyelidik"].status == "flagged"
@@ -173,8 +172,7 @@ def test_a_kernel_that_cannot_start_is_not_blamed_on_the_participant(probed, tmp
     from .conftest import clone
 
     course = clone(probed, tmp_path / "tiny")
-    batch = autograde.run(course, [BAB2], workers=1, cell_timeout=30, notebook_timeout=60,
-                          sandbox={"memory_mb": 160})
+    batch = autograde.run(course, grading_config(workers=1, cell_timeout=30, notebook_timeout=60, sandbox={"memory_mb": 160}), assignments=[BAB2])
     by = {o.student: o for o in batch.outcomes}
     assert by["lain"].status == "failed" and "kernel gagal mulai" in by["lain"].reason, by["lain"]
     assert by["lain"].attempts == 3

@@ -9,8 +9,10 @@ import copy
 
 import pandas as pd
 
-from latsar import autograde, scores
-from latsar.import_answers import import_answers
+from latsar.grading import batch as autograde
+from latsar.grading.options import grading_config
+from latsar.results import scores
+from latsar.grading.import_answers import import_answers
 from latsar.report.write import write_report
 from latsar.simulate import write_sheet
 
@@ -65,7 +67,7 @@ TAMPERED = {
     "t-gandakan": (duplicate("MP1-09"), "sel MP1-09 digandakan (2 kali)"),
     "t-tak-terkunci": (set_meta("MP1-10", locked=False), "metadata 'locked' sel MP1-10 diubah"),
     "t-hapus-semua": (delete_all_items, "MP1-01, MP1-02"),
-    # added code never runs (latsar.sanitize.ReleaseCellsOnly): nothing to correct, set aside and listed
+    # added code never runs (latsar.grading.sanitize.ReleaseCellsOnly): nothing to correct, set aside and listed
     "t-variabel": ("import latsar.answers\nlatsar.answers.check = lambda *a, **k: None",
                    "1 sel kode tambahan dihapus sebelum dijalankan"),
     "t-berkas": ("from latsar.answers import write_answers\n"
@@ -87,7 +89,7 @@ def test_tampering_is_graded_on_the_clicks_and_listed(released_copy, tmp_path):
         else:
             edit_submission(course, student, BAB2, change)
 
-    batch = autograde.run(course, [BAB2], workers=2, cell_timeout=10, notebook_timeout=120)
+    batch = autograde.run(course, grading_config(workers=2, cell_timeout=10, notebook_timeout=120), assignments=[BAB2])
 
     by = {o.student: o for o in batch.outcomes}
     grades = scores.grade_cells(course)

@@ -26,6 +26,6 @@ def participant_group(course_id: str = COURSE_ID) -> str:
 
 def live_quiz(*args, **kwargs) -> None:
     """Shortcut for :func:`latsar.live.widgets.live_quiz` (imports ipywidgets lazily)."""
-    from .widgets import live_quiz as show
+    from latsar.live.widgets import live_quiz as show
 
     show(*args, **kwargs)

@@ -13,7 +13,7 @@ import os
 
 import httpx
 
-from ..course import LatsarError
+from latsar.course import LatsarError
 
 ENV_URL = "LATSAR_LIVE_URL"
 ENV_TOKEN = "LATSAR_LIVE_TOKEN"

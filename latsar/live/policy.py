@@ -1,7 +1,7 @@
 """Which bank items the live quiz may open, and why not.
 
 The live quiz is practice: it opens the bank's practice pool
-(:attr:`latsar.itembank.ItemBank.practice`).  A graded item shown and revealed
+(:attr:`latsar.authoring.itembank.ItemBank.practice`).  A graded item shown and revealed
 in class before its assignment is handed in would give its key away, and the
 same bank serves retakes and later cohorts.  So a graded item opens only when
 the instructor asks for it explicitly (``allow_graded`` in the request) **and**
@@ -12,8 +12,8 @@ Indonesian message that says what to do instead.
 
 from __future__ import annotations
 
-from ..course import Course
-from .store import LiveError
+from latsar.course import Course
+from latsar.live.store import LiveError
 
 
 def collected_count(course: Course, assignment: str) -> int:
@@ -32,7 +32,7 @@ def _gradebook_count(course: Course, assignment: str) -> int:
     try:
         import sqlalchemy as sa
 
-        from .. import gradebook
+        from latsar.course import gradebook
 
         if not gradebook.has_tables(course.db_url):
             return 0

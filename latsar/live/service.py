@@ -44,9 +44,12 @@ from pathlib import Path
 from tornado import web
 from tornado.httpserver import HTTPServer
 
-from . import COURSE_ID, SERVICE_NAME, instructor_group, participant_group
-from . import policy
-from .store import LiveError, LiveStore
+from latsar.live import COURSE_ID
+from latsar.live import SERVICE_NAME
+from latsar.live import instructor_group
+from latsar.live import participant_group
+from latsar.live import policy
+from latsar.live.store import LiveError, LiveStore
 
 PREFIX = f"/services/{SERVICE_NAME}/"
 DEFAULT_PORT = 10101
@@ -125,16 +128,14 @@ def read_token_file(path: Path) -> dict[str, tuple[str, str]]:
 
 def make_token_file(path: Path, instructors: list[str], participants: list[str]) -> Path:
     """Write a token file with a fresh random token per person (readable by the owner only)."""
-    from ..export import atomic_write
+    from latsar.course.files import atomic_write
 
     rows = [("token", "user", "role")]
     rows += [(secrets.token_urlsafe(24), name, "pengampu") for name in instructors]
     rows += [(secrets.token_urlsafe(24), name, "peserta") for name in participants]
     text = "".join(",".join(r) + "\n" for r in rows)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda p: Path(p).write_text(text, encoding="utf-8"))
-    os.chmod(path, 0o600)
-    return path
+    return atomic_write(path, text, mode=0o600)
 
 
 # -- the app -----------------------------------------------------------------------------
@@ -524,7 +525,7 @@ async def serve(course, authority, *, port: int, address: str = "127.0.0.1", rea
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..course import Course, LatsarError
+    from latsar.course import Course, LatsarError
 
     parser = argparse.ArgumentParser(prog="python -m latsar.live.service", description=__doc__.splitlines()[0])
     parser.add_argument("--course", default=".")

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..course import LatsarError
-from ..itembank import LETTERS, Item, PracticeItem
+from latsar.course import LatsarError
+from latsar.authoring.itembank import LETTERS, Item, PracticeItem
 
 DB_NAME = "live.sqlite"
 STATES = ("open", "closed", "revealed")
@@ -309,7 +309,7 @@ class LiveStore:
 
     def save_table(self, session_id: str, folder: str | Path | None = None) -> dict[str, Path]:
         """Write ``<session>.csv`` and ``<session>.parquet`` atomically; return their paths."""
-        from ..export import atomic_write
+        from latsar.course.files import atomic_write
 
         if not re.fullmatch(r"[0-9A-Za-z_-]+", session_id):
             raise LiveError(f"Nama sesi {session_id!r} tidak sah.")

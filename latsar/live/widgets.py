@@ -14,8 +14,8 @@ import html
 import re
 import threading
 
-from ..answers import autograding
-from .client import LiveClient, LiveRefused, LiveUnavailable
+from latsar.kernel.answers import autograding
+from latsar.live.client import LiveClient, LiveRefused, LiveUnavailable
 
 AUTOGRADE_TEXT = "Kuis langsung hanya berjalan di kelas bersama pengampu; jawabannya tidak dinilai."
 _OK, _BAD, _MUTED = "#1b5e20", "#b00020", "#555"

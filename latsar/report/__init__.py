@@ -1,6 +1,6 @@
 """Cohort analytics for instructors and analysts: mastery, remedial reading, item and test statistics.
 
-All tables are built from :func:`latsar.scores.responses` and the item bank;
+All tables are built from :func:`latsar.results.scores.responses` and the item bank;
 see :mod:`latsar.report.stats` for every formula and its source.
 
 The report files (``latsar report``) are written by :mod:`latsar.report.write`
@@ -11,7 +11,7 @@ from one column spec (:mod:`latsar.report.columns`) through
 column: ``docs/analytics-columns.md``.
 """
 
-from .stats import (
+from latsar.report.stats import (
     DISCRIMINATION_MIN,
     DISTRACTOR_MIN,
     FACILITY_MAX,

@@ -15,10 +15,10 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from . import columns as spec
-from .indonesian import date, number
-from .stats import DISCRIMINATION_MIN, DISTRACTOR_MIN, FACILITY_MAX, FACILITY_MIN, UPPER_LOWER_PERCENT
-from .tables import GROUP_BLANK, GROUP_NOT_IN_ROSTER, ReportTables
+from latsar.report import columns as spec
+from latsar.report.indonesian import date, number
+from latsar.report.stats import DISCRIMINATION_MIN, DISTRACTOR_MIN, FACILITY_MAX, FACILITY_MIN, UPPER_LOWER_PERCENT
+from latsar.report.tables import GROUP_BLANK, GROUP_NOT_IN_ROSTER, ReportTables
 
 GREEN, RED, AMBER, HEADER = "C6EFCE", "FFC7CE", "FFEB9C", "D9E1F2"
 

@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from . import columns as spec
-from .indonesian import date, number, percent
-from .plots import PLOT_FILES
-from .stats import DISCRIMINATION_MIN, DISTRACTOR_MIN, FACILITY_MAX, FACILITY_MIN
-from .tables import GROUP_NOT_IN_ROSTER, PERSON_COLUMNS, ReportTables
+from latsar.report import columns as spec
+from latsar.report.indonesian import date, number, percent
+from latsar.report.plots import PLOT_FILES
+from latsar.report.stats import DISCRIMINATION_MIN, DISTRACTOR_MIN, FACILITY_MAX, FACILITY_MIN
+from latsar.report.tables import GROUP_NOT_IN_ROSTER, PERSON_COLUMNS, ReportTables
 
 TEMPLATES = Path(__file__).with_name("templates")
 EXCEL_NAME = "laporan_kohort.xlsx"
@@ -144,7 +144,7 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
     review = None
     if t.review is not None:
         review = {"n": len(t.review), "table": None if t.review.empty else page_table(T["perlu_diperiksa"], t.review),
-                  # how the kernels were isolated (latsar.scores.sandbox_modes); "none" is asked for by name
+                  # how the kernels were isolated (latsar.results.scores.sandbox_modes); "none" is asked for by name
                   "sandbox": sorted((t.review.attrs.get("sandbox") or {}).items())}
 
     figures = {

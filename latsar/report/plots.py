@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..itembank import MASTERY_THRESHOLD
-from .columns import LABELS
-from .stats import DISCRIMINATION_MIN, DISTRACTOR_MIN, FACILITY_MAX, FACILITY_MIN, KOSONG, OPTIONS
-from .tables import ReportTables
+from latsar.authoring.itembank import MASTERY_THRESHOLD
+from latsar.report.columns import LABELS
+from latsar.report.stats import DISCRIMINATION_MIN, DISTRACTOR_MIN, FACILITY_MAX, FACILITY_MIN, KOSONG, OPTIONS
+from latsar.report.tables import ReportTables
 
 #: PNG file of each plot, by plot name.
 PLOT_FILES = {

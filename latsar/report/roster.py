@@ -7,16 +7,21 @@ one Indonesian message naming the file and every bad row).
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .stats import ReportError
+from latsar.course.files import CsvError, read_csv
+from latsar.report.stats import ReportError
 
 ROSTER_COLUMNS = ("peserta_id", "nama", "kelas", "instansi")
+
+
+class RosterError(CsvError, ReportError):
+    """The roster has problems; the message names the file and every bad row."""
+
+    lead = "Berkas roster"
 
 
 def read_roster(path: str | Path) -> pd.DataFrame:
@@ -26,28 +31,8 @@ def read_roster(path: str | Path) -> pd.DataFrame:
     Cells are stripped; blank cells are "".  Raises :class:`ReportError` naming
     the file and every bad row: a missing column, an empty or a duplicate peserta_id.
     """
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ReportError(f"Berkas roster {path} tidak ditemukan.") from None
-    except OSError as exc:
-        raise ReportError(f"Berkas roster {path} tidak dapat dibaca: {exc.strerror or exc}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ReportError(
-            f"Berkas roster {path}: bukan UTF-8 (byte ke-{exc.start}); simpan ulang sebagai CSV UTF-8."
-        ) from None
-    first = text.splitlines()[0] if text.strip() else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    if not header or all(not h.strip() for h in header):
-        raise ReportError(
-            f"Berkas roster {path} baris 1: judul kolom tidak ada; harus {','.join(ROSTER_COLUMNS)}."
-        )
-    header = [h.strip().lower() for h in header]
+    table = read_csv(path, RosterError)
+    header = table.header
     problems = []
     missing = [c for c in ROSTER_COLUMNS if c not in header]
     if missing:
@@ -57,18 +42,11 @@ def read_roster(path: str | Path) -> pd.DataFrame:
     if doubled:
         problems.append(f"baris 1: kolom {', '.join(repr(c) for c in doubled)} muncul lebih dari sekali")
     if problems:
-        raise ReportError(_problems(path, problems))
+        raise RosterError(path, problems)
 
-    rows, lines, seen = [], [], {}
+    problems, rows, seen = list(table.problems), [], {}
     id_col = header.index("peserta_id")
-    for row in reader:
-        line = reader.line_num
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) != len(header):
-            problems.append(f"baris {line}: harus {len(header)} kolom, ada {len(row)}")
-            continue
-        row = [c.strip() for c in row]
+    for line, row in table.rows:
         peserta = row[id_col]
         if not peserta:
             problems.append(f"baris {line}: peserta_id kosong")
@@ -77,18 +55,11 @@ def read_roster(path: str | Path) -> pd.DataFrame:
         else:
             seen[peserta] = line
         rows.append(row)
-        lines.append(line)
     if problems:
-        raise ReportError(_problems(path, problems))
+        raise RosterError(path, problems)
     table = pd.DataFrame(rows, columns=header, dtype=object)
     ordered = [*ROSTER_COLUMNS, *(c for c in header if c not in ROSTER_COLUMNS)]
     return table[ordered].astype(str).reset_index(drop=True)
-
-
-def _problems(path: Path, problems: list[str]) -> str:
-    shown = "\n".join(f"  - {p}" for p in problems[:50])
-    more = f"\n  … dan {len(problems) - 50} masalah lain" if len(problems) > 50 else ""
-    return f"Berkas roster {path}: {len(problems)} masalah. Perbaiki lalu jalankan lagi:\n{shown}{more}"
 
 
 def clean_roster(roster: pd.DataFrame) -> pd.DataFrame:

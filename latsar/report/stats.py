@@ -1,6 +1,6 @@
 """Cohort analytics: mastery, remedial sections, item and distractor analysis, test reliability.
 
-Every table is computed from the ``responses`` table of :mod:`latsar.scores`
+Every table is computed from the ``responses`` table of :mod:`latsar.results.scores`
 (peserta_id, assignment, item_id, pilihan, benar, poin) and the item bank.  The
 responses are first laid out once as dense participant × item arrays
 (:func:`prepare`), so every statistic is a numpy reduction over a column; the
@@ -14,7 +14,7 @@ Conventions
   each MP is a separate assignment with its own 80 % rule.
 - A participant belongs to an MP's tables only if they have at least one row
   for that MP (they submitted it).  A missing row for one item of a submitted
-  MP scores 0 in the MP total (as :func:`latsar.scores.mastery` does) but does
+  MP scores 0 in the MP total (as :func:`latsar.results.scores.mastery` does) but does
   not count in that item's own statistics (``n``).
 - Unanswered (``pilihan`` blank) scores 0 and is wrong, whatever ``poin`` and
   ``benar`` say; in distractor tables it is the option ``"kosong"``.
@@ -86,7 +86,7 @@ points (= items correct, every item is worth 1 point in this course):
 
 Mastery (:func:`mastery`): benar = Σ poin, maks = Σ points of the MP's bank
 items, persen = round(100 · benar / maks, 1), tuntas = benar / maks ≥ 0.80
-(the module's rule, :data:`latsar.itembank.MASTERY_THRESHOLD`), near_cut =
+(the module's rule, :data:`latsar.authoring.itembank.MASTERY_THRESHOLD`), near_cut =
 |benar − 0.80 · maks| ≤ sem of the MP (the unrounded benar, which is what
 persen/100 · maks stands for); False when the sem is undefined.
 """
@@ -101,8 +101,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..course import LatsarError
-from ..itembank import LETTERS, MASTERY_THRESHOLD, ItemBank
+from latsar.course import LatsarError
+from latsar.authoring.itembank import LETTERS, MASTERY_THRESHOLD, ItemBank
 
 #: Items easier than this (facility, 0–1) are flagged "terlalu mudah".
 FACILITY_MAX = 0.90

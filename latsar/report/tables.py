@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..itembank import ItemBank
-from . import stats
-from .roster import ROSTER_COLUMNS, clean_roster
-from .stats import ReportError, RosterMismatch
+from latsar.authoring.itembank import ItemBank
+from latsar.report import stats
+from latsar.report.roster import ROSTER_COLUMNS, clean_roster
+from latsar.report.stats import ReportError, RosterMismatch
 
 #: Roster columns that give a group table (and plot), when present.
 GROUP_COLUMNS = ("kelas", "instansi")

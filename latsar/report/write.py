@@ -1,6 +1,6 @@
 """Cohort report files: CSV tables, an Excel workbook and a self-contained HTML page.
 
-:func:`write_report` turns the ``responses`` table (:func:`latsar.scores.responses`)
+:func:`write_report` turns the ``responses`` table (:func:`latsar.results.scores.responses`)
 and the item bank into a report folder::
 
     mastery.csv, remedial.csv, items.csv, distractors.csv, test.csv
@@ -33,7 +33,7 @@ dropped.  Without a roster, ``groups.csv`` and ``plot_groups.png`` left over fro
 an earlier run in the same folder are removed, so the folder never mixes runs.
 
 Each file is written to a temporary file in the output folder and renamed into
-place (:func:`latsar.export.atomic_write`).  Bad input raises
+place (:func:`latsar.course.files.atomic_write`).  Bad input raises
 :class:`~latsar.report.stats.ReportError` with an Indonesian message;
 ``latsar report`` prints that message without a traceback.
 
@@ -57,13 +57,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..export import atomic_write
-from ..itembank import ItemBank
-from . import columns as spec
-from .columns import LABELS, NUMBER_FORMATS
-from .excel import build_workbook
-from .html import EXCEL_NAME, render_html
-from .plots import (
+from latsar.course.files import atomic_write
+from latsar.authoring.itembank import ItemBank
+from latsar.report import columns as spec
+from latsar.report.columns import LABELS, NUMBER_FORMATS
+from latsar.report.excel import build_workbook
+from latsar.report.html import EXCEL_NAME, render_html
+from latsar.report.plots import (
     PLOT_FILES,
     figure_png,
     plot_distractors,
@@ -72,9 +72,9 @@ from .plots import (
     plot_scores,
     report_figures,
 )
-from .roster import ROSTER_COLUMNS, read_roster
-from .stats import ReportError, RosterMismatch
-from .tables import (
+from latsar.report.roster import ROSTER_COLUMNS, read_roster
+from latsar.report.stats import ReportError, RosterMismatch
+from latsar.report.tables import (
     GROUP_BLANK,
     GROUP_COLUMNS,
     GROUP_NOT_IN_ROSTER,
@@ -121,7 +121,7 @@ def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roste
                  live: pd.DataFrame | None = None) -> ReportFiles:
     """Write the CSV tables, ``laporan_kohort.xlsx``, ``laporan_kohort.html`` and ``plot_*.png`` into ``out``.
 
-    ``review`` (peserta_id, assignment, alasan; :func:`latsar.scores.review`)
+    ``review`` (peserta_id, assignment, alasan; :func:`latsar.results.scores.review`)
     adds ``perlu_diperiksa.csv``, a sheet and a section "Perlu diperiksa".
     ``live`` (the saved live-quiz session tables, :func:`latsar.live.store.read_tables`) adds
     ``live.csv``, ``live_summary.csv``, the sheet "Kuis langsung" and a section of the page.

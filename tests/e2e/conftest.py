@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from latsar import hub as hubmod
+from latsar.hub import server as hubmod
 from latsar.course import Course
 
 from ..conftest import BIN, copy_course

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from latsar import hub_security
-from latsar.answers import write_answers
+from latsar.hub import security as hub_security
+from latsar.kernel.answers import write_answers
 
 from ..conftest import REPO
 
@@ -37,7 +37,7 @@ def as_user(hub, user: str, code: str, *args: str, cwd: Path | None = None) -> s
 
 
 def hubmod_env(hub) -> dict[str, str]:
-    from latsar.hub import user_environment
+    from latsar.hub.server import user_environment
 
     env = user_environment(hub.plan, "participant")
     env.pop("PATH")
@@ -88,7 +88,7 @@ def test_the_package_leads_to_no_key(hub):
     secrets = [str(hub.course.root), str(REPO), *stems]
     result = as_user(hub, attacker, """
         import json, os, re, sys
-        import latsar, latsar.answers, latsar.hub, latsar.course
+        import latsar, latsar.answers, latsar.hub.server, latsar.course
         package = os.path.dirname(latsar.__file__)
         runtime = sys.prefix
         pinned = re.compile(rb'check\\("MP[12]-[0-9]+", key="[a-d]"\\)')
@@ -108,7 +108,7 @@ def test_the_package_leads_to_no_key(hub):
                     hits += [f"{path}: {s}" for s in json.loads(sys.argv[1]) if s.encode() in data]
                     if pinned.search(data):
                         hits.append(f"{path}: pinned key")
-        repo = latsar.hub.REPO
+        repo = latsar.hub.server.REPO
         bank = os.path.join(repo, "course_data", "item_bank.yaml")
         print(json.dumps({"package": package, "hits": hits, "bank": os.path.exists(bank),
                           "environ": {k: v for k, v in os.environ.items() if "/" in v}}))

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from latsar.hub import free_port
+from latsar.hub.server import free_port
 
 from ..conftest import BIN, copy_course
 from .conftest import log_in, open_lab

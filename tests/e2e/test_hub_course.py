@@ -15,8 +15,8 @@ import re
 
 import pytest
 
-from latsar import scores
-from latsar.itembank import LETTERS
+from latsar.results import scores
+from latsar.authoring.itembank import LETTERS
 
 from .conftest import dismiss_toasts, log_in, menu, open_lab, wait_until
 

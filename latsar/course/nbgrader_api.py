@@ -16,7 +16,7 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from .course import Course, LatsarError
+from latsar.course import Course, LatsarError
 
 
 # nbgrader runs `alembic` as a subprocess to create the gradebook; make sure the

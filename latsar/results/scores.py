@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import gradebook
-from .answers import AnswerStore
-from .course import Course
-from .itembank import MASTERY_THRESHOLD
+from latsar.course import gradebook
+from latsar.kernel.answers import AnswerStore
+from latsar.course import Course
+from latsar.authoring.itembank import MASTERY_THRESHOLD
 
 _GRADES_SQL = """
 SELECT sa.student_id  AS peserta_id,
@@ -109,7 +109,7 @@ def review(course: Course) -> pd.DataFrame:
     rows = []
     if course.autograded.is_dir():
         for folder in sorted(p for p in course.autograded.glob("*/*") if p.is_dir()):
-            # .latsar-periksa.json: written by every grading path (latsar.sanitize.ReconcileClicks);
+            # .latsar-periksa.json: written by every grading path (latsar.grading.sanitize.ReconcileClicks);
             # .latsar-dinilai.json: latsar autograde's own record, for folders graded before it existed
             for name in (".latsar-periksa.json", ".latsar-dinilai.json"):
                 try:

@@ -4,12 +4,12 @@
 shared exchange are) and starts ``jupyterhub -f deploy/jupyterhub_config.py``
 with ``LATSAR_HUB_PLAN`` pointing at it.  On your own hub, write that JSON yourself
 (see README, "JupyterHub") or replace this file's last lines with your settings;
-everything course-specific is in :func:`latsar.hub.configure`.
+everything course-specific is in :func:`latsar.hub.server.configure`.
 """
 
 import os
 
-from latsar.hub import PLAN_ENV, HubPlan, configure
+from latsar.hub.server import PLAN_ENV, HubPlan, configure
 
 c = get_config()  # noqa: F821  (provided by JupyterHub when it loads this file)
 

@@ -29,8 +29,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .course import Course, LatsarError
-from .hub_security import system_command
+from latsar.course import Course, LatsarError
+from latsar.hub.security import system_command
 
 COURSE_ID = "latsar-pelayanan"
 INSTRUCTOR_GROUP = f"formgrade-{COURSE_ID}"
@@ -38,8 +38,8 @@ PARTICIPANT_GROUP = f"nbgrader-{COURSE_ID}"
 #: nbgrader finds the formgrader of a course at the service named like the course.
 GRADER_SERVICE = COURSE_ID
 
-REPO = Path(__file__).resolve().parents[1]
-DEPLOY = REPO / "deploy"
+#: JupyterHub's config and the per-role Jupyter config, shipped as package data.
+DEPLOY = Path(__file__).resolve().with_name("deploy")
 HUB_CONFIG = DEPLOY / "jupyterhub_config.py"
 PLAN_ENV = "LATSAR_HUB_PLAN"
 
@@ -70,16 +70,20 @@ def default_state_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "latsar-hub"
 
 
-def proxy_command() -> str:
-    """configurable-http-proxy from this repo's ``npm ci``, else from PATH."""
-    local = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
-    if local.exists():
-        return str(local)
-    found = shutil.which("configurable-http-proxy")
+def find_proxy(course_root: str | Path) -> str | None:
+    """configurable-http-proxy from the course folder's ``npm ci`` (package.json pins it), else from PATH
+    (``make`` puts the checkout's ``node_modules/.bin`` there)."""
+    local = Path(course_root) / "node_modules" / ".bin" / "configurable-http-proxy"
+    return str(local) if local.exists() else shutil.which("configurable-http-proxy")
+
+
+def proxy_command(course_root: str | Path, proxy: str | None = None) -> str:
+    """The proxy the plan found when it was made, else found now; a clear error when there is none."""
+    found = proxy or find_proxy(course_root)
     if not found:
         raise HubError(
             "configurable-http-proxy (proksi JupyterHub) tidak ditemukan. Pasang dengan "
-            "`npm ci` di folder repositori (butuh Node.js), lalu coba lagi."
+            "`npm ci` di folder kursus (butuh Node.js) atau taruh di PATH, lalu coba lagi."
         )
     return found
 
@@ -98,15 +102,17 @@ class HubPlan:
     grader_port: int = field(default_factory=free_port)
     #: the live-quiz service ``latsar-live`` (latsar/live/service.py)
     live_port: int = field(default_factory=free_port)
-    #: the single-user fallback's scrypt hashes, one per account (latsar.hub_trial); unused with PAM.
+    #: the single-user fallback's scrypt hashes, one per account (latsar.hub.trial); unused with PAM.
     password_hashes: dict[str, str] = field(default_factory=dict)
     #: the single-user fallback as root: the unprivileged OS account every server runs as.
     run_as: str | None = None
-    #: participants' and instructors' Python and Jupyter config, outside the course (latsar.runtime).
+    #: participants' and instructors' Python and Jupyter config, outside the course (latsar.hub.runtime).
     runtime_dir: str | None = None
     #: OS account that runs the formgrader service: the course folder's owner.
     grader_user: str | None = None
     python_bin: str = field(default_factory=lambda: str(Path(sys.executable).parent))
+    #: configurable-http-proxy, found when the plan is made (:func:`find_proxy`).
+    proxy: str | None = None
     #: extra hub services and their roles, e.g. the live-quiz service or a load script.
     extra_services: list[dict] = field(default_factory=list)
     extra_roles: list[dict] = field(default_factory=list)
@@ -132,7 +138,7 @@ class HubPlan:
     def user_bin(self) -> str:
         """The Python every user's server runs: the runtime's once built, else the running one."""
         if self.runtime_dir:
-            from .runtime import python_bin
+            from latsar.hub.runtime import python_bin
 
             return str(python_bin(Path(self.runtime_dir)))
         return self.python_bin
@@ -144,11 +150,9 @@ class HubPlan:
 
     def save(self) -> Path:
         self.state.mkdir(parents=True, exist_ok=True)
-        tmp = self.plan_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2))
-        os.chmod(tmp, 0o600)  # holds the fallback's password
-        os.replace(tmp, self.plan_file)
-        return self.plan_file
+        from latsar.course.files import atomic_write
+
+        return atomic_write(self.plan_file, json.dumps(asdict(self), indent=2), mode=0o600)  # holds password hashes
 
     @classmethod
     def load(cls, path: str | Path) -> "HubPlan":
@@ -162,7 +166,7 @@ def role_config_dir(role: str, runtime: str | None = None) -> Path:
 
     Users' servers read the runtime's copy (outside the course folder); the grader, this checkout's."""
     if runtime and role != "grader":
-        from .runtime import config_dir
+        from latsar.hub.runtime import config_dir
 
         return config_dir(Path(runtime), role)
     return DEPLOY / "jupyter" / role
@@ -234,7 +238,7 @@ def configure(c, plan: HubPlan) -> None:
     c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
     c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
-    c.ConfigurableHTTPProxy.command = [proxy_command()]
+    c.ConfigurableHTTPProxy.command = [proxy_command(plan.course_root, plan.proxy)]
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{plan.proxy_api_port}"
     c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
     c.JupyterHub.cleanup_servers = True
@@ -245,7 +249,7 @@ def configure(c, plan: HubPlan) -> None:
         c.JupyterHub.authenticator_class = "pam"
         c.JupyterHub.spawner_class = "localprocess"
     else:
-        from .hub_trial import PlanAuthenticator, TrialSpawner
+        from latsar.hub.trial import PlanAuthenticator, TrialSpawner
 
         c.JupyterHub.authenticator_class = PlanAuthenticator
         c.PlanAuthenticator.password_hashes = plan.password_hashes
@@ -258,7 +262,7 @@ def configure(c, plan: HubPlan) -> None:
     }
     c.JupyterHub.load_roles = roles(plan) + plan.extra_roles
     c.JupyterHub.services = [grader_service(plan), *plan.extra_services]
-    from .live.service import configure_hub as configure_live  # live quiz: service, roles, LATSAR_LIVE_URL
+    from latsar.live.service import configure_hub as configure_live  # live quiz: service, roles, LATSAR_LIVE_URL
 
     configure_live(c, plan.course_root, port=plan.live_port, python=str(Path(plan.python_bin) / "python"))
 
@@ -305,7 +309,7 @@ def _ensure_os_user(name: str, password: str) -> None:
 
 def _ensure_trial_account() -> str:
     """The unprivileged account of the trial hub's servers (a system account, no log-in)."""
-    from .hub_trial import TRIAL_ACCOUNT
+    from latsar.hub.trial import TRIAL_ACCOUNT
 
     try:
         pwd.getpwnam(TRIAL_ACCOUNT)
@@ -331,9 +335,9 @@ def prepare(plan: HubPlan) -> dict[str, str]:
 
     Returns user → password.  Raises :class:`HubError` when a participant could
     still read the course folder, the gradebook, the live store or hub state."""
-    from . import hub_security as sec
-    from .hub_trial import hash_password
-    from .runtime import ensure
+    from latsar.hub import security as sec
+    from latsar.hub.trial import hash_password
+    from latsar.hub.runtime import ensure
 
     state = plan.state
     state.mkdir(parents=True, exist_ok=True)
@@ -362,7 +366,7 @@ def prepare(plan: HubPlan) -> dict[str, str]:
 
 def _close_everything(plan: HubPlan, probe_as: str | None) -> None:
     """Course folder, checkout and hub state closed; then proven as a participant account."""
-    from . import hub_security as sec
+    from latsar.hub import security as sec
 
     course = Path(plan.course_root)
     gid = sec.ensure_group(plan.instructors if plan.system_users else [])
@@ -407,7 +411,7 @@ def make_plan(course: Course, instructors: list[str], participants: list[str], p
         course_root=str(course.root), state_dir=str(state),
         instructors=list(instructors), participants=list(participants),
         system_users=system_users, port=port,
-        grader_user=_owner(course.root),
+        grader_user=_owner(course.root), proxy=find_proxy(course.root),
     )
 
 
@@ -485,8 +489,8 @@ def publish(course: Course, exchange: Path, assignments: list[str] | None = None
     """Generate the release and put it in the hub's exchange (stock ``nbgrader release_assignment``)."""
     from traitlets.config import Config
 
-    from .nbgrader_app import api, check
-    from .release import generate
+    from latsar.course.nbgrader_api import api, check
+    from latsar.authoring.release import generate
 
     done = generate(course, assignments)
     overrides = Config()

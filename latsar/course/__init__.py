@@ -23,6 +23,9 @@ ASSIGNMENTS = (
 )
 
 
+#: The answer file the click widget writes next to each notebook; nbgrader submits it.
+ANSWER_FILE = ".jawaban.json"
+
 #: Names the gradebook for every `latsar` command and, through nbgrader_config.py,
 #: for stock nbgrader commands too.
 DB_URL_ENV = "LATSAR_DB_URL"
@@ -94,7 +97,7 @@ class Course:
 
     @cached_property
     def item_bank(self):
-        from .itembank import ItemBank
+        from latsar.authoring.itembank import ItemBank
 
         return ItemBank.load(self.item_bank_path)
 

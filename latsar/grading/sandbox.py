@@ -1,7 +1,7 @@
 """A sandbox for each autograde kernel: a participant's code runs with no reach beyond its folder.
 
 nbgrader runs every submission with the instructor's permissions (nbgrader
-#1386).  Here each kernel the fork server (:mod:`latsar.kernels`) makes for a
+#1386).  Here each kernel the fork server (:mod:`latsar.grading.kernels`) makes for a
 submission is confined before it starts, with only the Linux kernel's own
 mechanisms (namespaces, mounts, rlimits, uids; called through ``ctypes``, since
 Python 3.11 has no ``os.unshare``):
@@ -27,7 +27,7 @@ Python 3.11 has no ``os.unshare``):
   threads), ``RLIMIT_FSIZE``, ``RLIMIT_NOFILE``, no core files; a supervisor
   process kills the kernel past ``wall_seconds``, and as soon as the fork server
   (or the supervisor itself) dies, so a killed run leaves no kernel behind.
-  Output size is capped on the grader's side (:class:`latsar.kernels.ForkingExecute`).
+  Output size is capped on the grader's side (:class:`latsar.grading.kernels.ForkingExecute`).
 
 ``mode`` "auto" picks "root" as root, else "userns" when the OS allows
 unprivileged user namespaces.  **It fails closed**: when the isolation asked
@@ -59,7 +59,7 @@ from pathlib import Path
 from traitlets import Bool, Enum, Integer, List, Unicode
 from traitlets.config import Configurable
 
-from . import failpoints
+from latsar.course import failpoints
 
 # --- configuration -----------------------------------------------------------------
 
@@ -178,7 +178,7 @@ def userns_available() -> bool:
 
 def plan(workdir: str, extra_hidden: list[str]) -> dict:
     """Paths for :func:`confine`: hide every course folder around ``workdir``, keep Python."""
-    from .course import ITEM_BANK
+    from latsar.course import ITEM_BANK
 
     work = Path(workdir).resolve()
     hide = {str(Path(p).resolve()) for p in extra_hidden if p}
@@ -558,7 +558,7 @@ def probe(mode: str, limits: dict, hidden: list[str], uid_base: int) -> str | No
     """Build one real sandbox around an empty folder and tear it down: None when it works, else why.
 
     The same :func:`supervise` and :func:`confine` a kernel goes through, in a fresh
-    single-threaded process (``python -m latsar.sandbox``); the "kernel" exits at once."""
+    single-threaded process (``python -m latsar.grading.sandbox``); the "kernel" exits at once."""
     import shutil
     import tempfile
 
@@ -572,7 +572,7 @@ def probe(mode: str, limits: dict, hidden: list[str], uid_base: int) -> str | No
         spec = {"mode": mode, "limits": limits, **plan(work, hidden), "uid_base": uid_base,
                 "ipc": io, "status": folder, "workdir": work}
         try:
-            run = subprocess.run([sys.executable, "-m", "latsar.sandbox"], input=json.dumps(spec),
+            run = subprocess.run([sys.executable, "-m", "latsar.grading.sandbox"], input=json.dumps(spec),
                                  capture_output=True, text=True, timeout=120)
         except (OSError, subprocess.SubprocessError) as exc:
             return f"proses uji sandbox gagal: {exc}"

@@ -15,8 +15,8 @@ The model (docs/threat-model.md):
 - **Hub state** — ``jupyterhub.sqlite``, the cookie secret, the log, the plan:
   ``0700`` folder contents, the folder itself ``0711`` so the exchange inside
   stays reachable as nbgrader intends.
-- **Homes** ``0700``; answer files ``0600`` (:mod:`latsar.answers`).
-- **Participants' Python** is the runtime of :mod:`latsar.runtime`, outside
+- **Homes** ``0700``; answer files ``0600`` (:mod:`latsar.kernel.answers`).
+- **Participants' Python** is the runtime of :mod:`latsar.hub.runtime`, outside
   every course folder.
 
 :func:`verify` then runs as a real participant account and tries to read each
@@ -34,7 +34,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from .course import ITEM_BANK, LatsarError
+from latsar.course import ITEM_BANK, LatsarError
 
 INSTRUCTOR_OS_GROUP = "latsar-pengampu"
 

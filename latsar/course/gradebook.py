@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .course import LatsarError
+from latsar.course import LatsarError
 
 # One 64-bit key for the session-level advisory lock that serialises gradebook
 # schema set-up between concurrent `latsar` runs on one PostgreSQL database.

@@ -2,7 +2,7 @@
 
 A notebook opens on its own Python kernel without the "Select Kernel" question,
 and JupyterLab does not ask about news: participants who never wrote code meet
-no question they cannot answer.  ``latsar.hub.config_path`` puts this folder
+no question they cannot answer.  ``latsar.hub.server.config_path`` puts this folder
 after each role's own folder in ``JUPYTER_CONFIG_PATH``.
 """
 

@@ -4,7 +4,7 @@ A participant's JupyterLab and kernel need Python, JupyterLab, nbgrader's
 assignment list and the part of ``latsar`` that runs in kernels.  They must not
 need the course folder: that folder holds the item bank (every key), the
 gradebook, the live store and everyone's submissions, and is closed to
-participants (:mod:`latsar.hub_security`).  The checkout's ``.venv`` lives
+participants (:mod:`latsar.hub.security`).  The checkout's ``.venv`` lives
 inside it and installs ``latsar`` *editable* (its path leads back to the
 course), so the hub builds a runtime of its own:
 
@@ -34,8 +34,8 @@ from pathlib import Path
 import latsar
 
 PACKAGE = Path(latsar.__file__).resolve().parent
-#: Where ``deploy/jupyter`` is: beside the package in a checkout.
-DEPLOY_JUPYTER = PACKAGE.parent / "deploy" / "jupyter"
+#: The per-role Jupyter configuration, shipped as package data.
+DEPLOY_JUPYTER = PACKAGE / "hub" / "deploy" / "jupyter"
 STAMP = ".latsar-runtime"
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 #: The venv is copied with its bytecode: the runtime is read-only to its users, who could not

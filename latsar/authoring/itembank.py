@@ -26,7 +26,7 @@ from typing import Mapping
 
 import yaml
 
-from .course import LatsarError
+from latsar.course import LatsarError
 
 LETTERS = ("a", "b", "c", "d")
 #: The module's rule (Umpan Balik dan Tindak Lanjut): ≥ 80 % correct is *tuntas*.
@@ -66,7 +66,7 @@ class Item:
 
     @property
     def assignment(self) -> str:
-        from .course import ASSIGNMENTS
+        from latsar.course import ASSIGNMENTS
 
         return ASSIGNMENTS[self.materi_pokok]  # MP1 → bab2, MP2 → bab3
 

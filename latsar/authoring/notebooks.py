@@ -6,7 +6,7 @@ into nbgrader cells so that no one writes nbgrader metadata by hand:
 - an item mark becomes a read-only stem cell (markdown, from the bank) and a
   locked *autograder test* cell that shows the answer buttons and, in a hidden
   test region, checks the saved choice.  The source version carries no key:
-  :class:`latsar.preprocessors.PinItemKeys` writes it into the gradebook's
+  :class:`latsar.grading.preprocessors.PinItemKeys` writes it into the gradebook's
   copy at ``generate_assignment``;
 - an activity cell gets a hidden input and is made read-only;
 - a free-text mark becomes a manually graded answer cell whose source (the
@@ -23,7 +23,8 @@ from pathlib import Path
 
 import nbformat
 
-from .itembank import Item, ItemBank, LETTERS
+from latsar.authoring.itembank import Item, ItemBank, LETTERS
+from latsar.course.files import atomic_write
 
 NBGRADER_SCHEMA = 3
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -138,9 +139,7 @@ def sync_file(path: Path, bank: ItemBank, *, check: bool = False) -> bool:
     if synced == original:
         return False
     if not check:
-        tmp = path.with_suffix(".ipynb.tmp")
-        tmp.write_text(synced, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(path, synced)
     return True
 
 

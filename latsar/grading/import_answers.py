@@ -23,26 +23,20 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .answers import write_answers
-from .course import Course, LatsarError
-from .itembank import LETTERS
+from latsar.kernel.answers import write_answers
+from latsar.course import Course, LatsarError
+from latsar.course.files import CsvError, read_csv
+from latsar.authoring.itembank import LETTERS
 
 COLUMNS = ("peserta_id", "item_id", "pilihan")
 PESERTA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"  # nbgrader's own format
 
 
-class AnswerSheetError(LatsarError, ValueError):
+class AnswerSheetError(CsvError):
     """The sheet has problems; ``problems`` lists one message per bad line."""
 
-    def __init__(self, path: Path, problems: list[str]):
-        self.problems = problems
-        shown = "\n".join(f"  - {p}" for p in problems[:50])
-        more = f"\n  … dan {len(problems) - 50} masalah lain" if len(problems) > 50 else ""
-        super().__init__(
-            f"{path}: {len(problems)} masalah, tidak ada yang ditulis. "
-            f"Perbaiki baris berikut lalu jalankan lagi:\n{shown}{more}"
-        )
+    lead = "Lembar jawaban"
 
 
 @dataclass
@@ -55,51 +49,35 @@ class ImportResult:
 def read_sheet(path: Path, course: Course) -> dict[tuple[str, str], dict[str, str | None]]:
     """Validate the sheet; return {(peserta_id, assignment): {item_id: letter or None}}."""
     bank = course.item_bank
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AnswerSheetError(path, [f"berkas bukan UTF-8 (byte ke-{exc.start}); simpan ulang sebagai CSV UTF-8"]) from None
-    first = text.splitlines()[0] if text.strip() else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","  # Excel in id-ID saves with ';'
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    if header is None or tuple(h.strip().lower() for h in header) != COLUMNS:
-        raise AnswerSheetError(path, [f"baris 1: kolom harus tepat {','.join(COLUMNS)} (ada {header})"])
+    table = read_csv(path, AnswerSheetError)
+    if tuple(table.header) != COLUMNS:
+        raise AnswerSheetError(path, [f"baris 1: kolom harus tepat {','.join(COLUMNS)} (ada {','.join(table.header)})"])
 
-    problems: list[str] = []
+    problems: list[str] = list(table.problems)
     seen: dict[tuple[str, str], int] = {}
     sheet: dict[tuple[str, str], dict[str, str | None]] = defaultdict(dict)
-    for line, row in enumerate(reader, start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) != len(COLUMNS):
-            problems.append(f"baris {line}: harus {len(COLUMNS)} kolom, ada {len(row)}")
-            continue
-        peserta, item_id, letter = (c.strip() for c in row)
+    for line, (peserta, item_id, letter) in table.rows:
+        here = []
         if not PESERTA_ID.match(peserta):
-            problems.append(
+            here.append(
                 f"baris {line}: peserta_id {peserta!r} tidak sah (hanya huruf, angka, '.', '_', '-', "
                 "diawali huruf/angka)"
             )
         if item_id not in bank:
-            problems.append(f"baris {line}: item_id {item_id!r} tidak ada di bank soal")
+            here.append(f"baris {line}: item_id {item_id!r} tidak ada di bank soal")
         letter = letter.lower()
         if letter and letter not in LETTERS:
-            problems.append(f"baris {line}: pilihan {letter!r} harus a, b, c, d atau kosong")
+            here.append(f"baris {line}: pilihan {letter!r} harus a, b, c, d atau kosong")
         previous = seen.get((peserta, item_id))
         if previous:
-            problems.append(f"baris {line}: peserta {peserta} soal {item_id} sudah ada di baris {previous}")
+            here.append(f"baris {line}: peserta {peserta} soal {item_id} sudah ada di baris {previous}")
         seen[(peserta, item_id)] = line
-        if item_id in bank and not problems_on(line, problems):
+        if not here:
             sheet[(peserta, bank[item_id].assignment)][item_id] = letter or None
+        problems += here
     if problems:
         raise AnswerSheetError(path, problems)
     return dict(sheet)
-
-
-def problems_on(line: int, problems: list[str]) -> bool:
-    return bool(problems) and problems[-1].startswith(f"baris {line}:")
 
 
 def import_answers(path: str | Path, course: Course, *, now: datetime | None = None) -> ImportResult:

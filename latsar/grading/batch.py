@@ -1,6 +1,6 @@
 """``latsar autograde``: every submission through nbgrader's own autograde, in parallel.
 
-The parent plans the batch and reports; workers (:mod:`latsar.grader`) grade.
+The parent plans the batch and reports; workers (:mod:`latsar.grading.worker`) grade.
 
 - **Plan.** Each folder ``submitted/<peserta>/<assignment>/`` is one task.
   A fingerprint of the submission and of what it is graded against
@@ -18,6 +18,7 @@ The parent plans the batch and reports; workers (:mod:`latsar.grader`) grade.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -27,9 +28,13 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Callable
 
-from . import failpoints, gradebook
-from .course import Course, LatsarError
-from .grader import Outcome
+from traitlets.config import Config
+
+from latsar.course import failpoints
+from latsar.course import gradebook
+from latsar.course import Course, LatsarError
+from latsar.course.files import atomic_write
+from latsar.grading.worker import Outcome
 
 FINGERPRINT = ".latsar-dinilai.json"
 IGNORED = {".ipynb_checkpoints", "__pycache__", "feedback"}
@@ -48,7 +53,7 @@ class BatchResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 1
-    sandbox: str = ""  # the sandbox mode the kernels ran in (latsar.sandbox.MODE_LABELS)
+    sandbox: str = ""  # the sandbox mode the kernels ran in (latsar.grading.sandbox.MODE_LABELS)
 
     @property
     def graded(self) -> list[Outcome]:
@@ -135,12 +140,10 @@ def _stored(course: Course, student: str, assignment: str) -> str | None:
 def _record(course: Course, task: Task, outcome: Outcome) -> None:
     """Written last: its presence means nbgrader finished storing this submission's grades."""
     folder = course.autograded_dir(task.student, task.assignment)
-    tmp = folder / (FINGERPRINT + ".tmp")
     failpoints.hit("before-fingerprint")  # grades stored, fingerprint not yet written
-    tmp.write_text(json.dumps({"fingerprint": task.fingerprint, "status": outcome.status,
-                               "reason": outcome.reason, "graded_at": time.time()}))
-    failpoints.hit("fingerprint-tmp-written")
-    os.replace(tmp, folder / FINGERPRINT)
+    atomic_write(folder / FINGERPRINT, json.dumps({"fingerprint": task.fingerprint, "status": outcome.status,
+                                                   "reason": outcome.reason, "graded_at": time.time()}),
+                 failpoint="fingerprint-tmp-written")
 
 
 def sqlite_waits(db_url: str, seconds: int = 120) -> str:
@@ -152,28 +155,29 @@ def sqlite_waits(db_url: str, seconds: int = 120) -> str:
 
 def run(
     course: Course,
-    assignments: list[str] | None = None,
+    config: Config | None = None,
     *,
-    workers: int | None = None,
+    assignments: list[str] | None = None,
     force: bool = False,
     students: list[str] | None = None,
-    cell_timeout: int = 30,
-    notebook_timeout: int = 600,
-    db_url: str | None = None,
-    sandbox: dict | None = None,
-    overrides=None,
     on_plan: Callable[[int, int], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
 ) -> BatchResult:
-    """Grade the planned submissions.  Refuses (:class:`GradingRefused`) before grading anything
-    when the course config lacks the safe steps or the sandbox asked for cannot be built."""
-    from .grader import grade, init_worker
+    """Grade the planned submissions.
 
-    db_url = db_url or course.db_url
+    ``config`` is ``latsar autograde``'s (:func:`latsar.grading.options.grading_config`), put on
+    top of the course's nbgrader_config.py.  Refuses (:class:`GradingRefused`) before grading
+    anything when the course config lacks the safe steps or the sandbox asked for cannot be built."""
+    from latsar.course.nbgrader_api import load_config
+    from latsar.grading.options import BatchAutograde
+    from latsar.grading.worker import grade, init_worker
+
+    merged = load_config(course, config)  # the course's nbgrader_config.py, then the command's values
+    db_url = merged.CourseDirectory.db_url
     start = time.perf_counter()
     tasks, skipped, unknown = plan(course, assignments, force, db_url, students)
     batch = BatchResult(skipped=skipped, outcomes=list(unknown))
-    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
+    workers = max(1, min(BatchAutograde(config=merged).workers or os.cpu_count() or 1, len(tasks) or 1))
     batch.workers = workers
     if on_plan:
         on_plan(len(tasks), len(skipped))
@@ -181,13 +185,14 @@ def run(
         if on_done:
             on_done(outcome)
     if tasks:
-        batch.sandbox = preflight(course, db_url, cell_timeout, notebook_timeout, sandbox, overrides)
+        batch.sandbox = preflight(course, merged)
         # Stock nbgrader creates the gradebook schema on first use; do it once here,
         # not in N workers at the same time.
         _ensure_gradebook(course, db_url, [t.student for t in tasks])
-        init = (str(course.root), sqlite_waits(db_url), cell_timeout, notebook_timeout, sandbox, overrides)
+        ours = copy.deepcopy(config) if config else Config()  # each worker reads nbgrader_config.py itself
+        ours.CourseDirectory.db_url = sqlite_waits(db_url)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=init_worker,
-                                 initargs=init) as pool:
+                                 initargs=(str(course.root), ours)) as pool:
             futures = {pool.submit(grade, t.student, t.assignment): t for t in tasks}
             try:
                 for future in as_completed(futures):
@@ -215,17 +220,18 @@ class GradingRefused(LatsarError):
     """Nothing was graded: the course config or the sandbox would make grading unsafe."""
 
 
-def preflight(course: Course, db_url: str, cell_timeout: int, notebook_timeout: int,
-              sandbox: dict | None, overrides) -> str:
-    """The sandbox mode the batch will use, after checking the config and building one real sandbox."""
-    from .grader import check_config, worker_config
-    from .nbgrader_app import load_config
-    from .sandbox import Sandbox, SandboxError
+def preflight(course: Course, config: Config) -> str:
+    """The sandbox mode the batch will use, after checking the config and building one real sandbox.
 
-    check_config(load_config(course))  # the course's own nbgrader_config.py (overrides: tests only)
-    config = load_config(course, worker_config(course, db_url, cell_timeout, notebook_timeout, sandbox, overrides))
+    ``config`` is the course's nbgrader_config.py with the command's values on top."""
+    from latsar.course.nbgrader_api import load_config
+    from latsar.grading.kernels import ForkingExecute
+    from latsar.grading.sandbox import Sandbox, SandboxError
+    from latsar.grading.worker import check_config
+
+    check_config(load_config(course))  # the course's own nbgrader_config.py, as stock nbgrader reads it
     try:
-        return Sandbox(config=config).require(notebook_timeout)
+        return Sandbox(config=config).require(ForkingExecute(config=config).notebook_timeout)
     except SandboxError as exc:
         raise GradingRefused(str(exc)) from None
 
@@ -242,7 +248,7 @@ def _ensure_gradebook(course: Course, db_url: str, students: list[str] = ()) -> 
     from nbgrader.api import Gradebook, InvalidEntry
     from nbgrader.coursedir import CourseDirectory
 
-    from .nbgrader_app import load_config
+    from latsar.course.nbgrader_api import load_config
 
     course_id = CourseDirectory(config=load_config(course)).course_id
     with gradebook.schema_lock(db_url):

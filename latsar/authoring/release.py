@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .answers import ANSWER_FILE
-from .course import Course, LatsarError
-from .gradebook import redact
-from .nbgrader_app import NbgraderError, api, check
-from .notebooks import sync_file
+from latsar.course import ANSWER_FILE
+from latsar.course import Course, LatsarError
+from latsar.course.gradebook import redact
+from latsar.course.nbgrader_api import NbgraderError, api, check
+from latsar.authoring.notebooks import sync_file
 
 
 class ReleaseLeak(LatsarError, RuntimeError):

@@ -1,0 +1,187 @@
+"""nbgrader preprocessors that keep the key away from participants.
+
+They plug into stock nbgrader through ``nbgrader_config.py`` (the
+``preprocessors`` lists of ``GenerateAssignment`` and ``GenerateFeedback``), so
+the instructor keeps using nbgrader's own commands and formgrader.
+
+- :class:`PinItemKeys` — at ``generate_assignment``, before ``SaveCells``:
+  writes each item's key from the bank into the hidden test region.  The
+  gradebook stores that source (autograde restores it); ``ClearHiddenTests``
+  removes it from the release.  Only the gradebook ever holds a key.
+- :class:`StripWidgetState` — widget state saved in a source notebook would
+  otherwise pass into the release.
+- :class:`RepairGradeIds` — at autograde, before nbgrader's sanitizing: a
+  graded cell with an id the gradebook does not know becomes a plain cell, so
+  nbgrader puts the real one back instead of failing the submission.
+- :class:`ItemFeedback` — at ``generate_feedback``: replaces each item's test
+  cell (whose source and traceback carry the key) by a verdict in Indonesian,
+  the participant's own choice and the module section to re-read; the key only
+  when ``ItemFeedback.show_key`` is on.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool
+
+from latsar.kernel.answers import AnswerStore
+from latsar.course import ITEM_BANK, find_course_root
+from latsar.authoring.itembank import MASTERY_THRESHOLD, ItemBank
+from latsar.authoring.notebooks import answer_source
+
+
+def _bank_for(resources) -> ItemBank:
+    folder = resources.get("metadata", {}).get("path") or "."
+    root = find_course_root(folder)
+    if root is None:
+        raise RuntimeError(f"Tidak menemukan {ITEM_BANK} di atas {Path(folder).resolve()}")
+    return ItemBank.load(root / ITEM_BANK)
+
+
+def _part(cell) -> tuple[str | None, str | None]:
+    mark = cell.metadata.get("latsar", {})
+    return mark.get("item"), mark.get("part")
+
+
+class PinItemKeys(NbGraderPreprocessor):
+    """Write each item's key into its hidden test (gradebook copy only)."""
+
+    def preprocess(self, nb, resources):
+        bank = _bank_for(resources)
+        for cell in nb.cells:
+            item_id, part = _part(cell)
+            if part == "answer":
+                cell.source = answer_source(item_id, key=bank[item_id].key)
+        return nb, resources
+
+
+class StripWidgetState(NbGraderPreprocessor):
+    """Drop saved ipywidgets state and widget outputs from the notebook."""
+
+    def preprocess(self, nb, resources):
+        nb.metadata.pop("widgets", None)
+        for cell in nb.cells:
+            cell.metadata.pop("widgets", None)
+        return nb, resources
+
+
+class ItemFeedback(NbGraderPreprocessor):
+    """Key-safe, Indonesian feedback for every graded item."""
+
+    show_key = Bool(
+        False,
+        help="Tampilkan huruf kunci jawaban di umpan balik untuk soal yang salah "
+        "(show the right letter in feedback for wrong items). Off by default.",
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        bank = _bank_for(resources)
+        folder = resources.get("metadata", {}).get("path") or "."
+        chosen = AnswerStore(folder).load()
+        results = []
+        for cell in nb.cells:
+            item_id, part = _part(cell)
+            if part == "answer":
+                results.append((bank[item_id], self._verdict(cell, bank[item_id], chosen.get(item_id))))
+            elif cell.cell_type == "code" and "activity" in cell.metadata.get("tags", []):
+                self._activity(cell)
+        if results:
+            resources["latsar"] = summary(bank, results)
+        return nb, resources
+
+    def _verdict(self, cell, item, letter: str | None) -> bool:
+        grading = cell.metadata.get("nbgrader", {})
+        score = grading.get("score")
+        points = grading.get("points", item.points)
+        right = score is not None and points and float(score) >= float(points)
+        shown = f"{_fmt(score)}/{_fmt(points)} poin"
+        mine = f"Jawaban Anda: <b>{letter}</b>." if letter else "Anda tidak menjawab soal ini."
+        if right:
+            text = f"✔ <b>Benar</b> ({shown}). {mine}"
+            color = "#1b5e20"
+        else:
+            text = (
+                f"✘ <b>Belum tepat</b> ({shown}). {mine} "
+                f"Baca ulang bagian <b>{html.escape(item.section.label)}</b>."
+            )
+            if self.show_key:
+                text += f" Jawaban yang benar: <b>{item.key}</b>."
+            color = "#b00020"
+        plain = html.unescape(text.replace("<b>", "").replace("</b>", ""))
+        cell.source = f"# Soal {item.id}"
+        cell.outputs = [
+            new_output(
+                "display_data",
+                data={"text/html": f"<p style='color:{color}'>{text}</p>", "text/plain": plain},
+            )
+        ]
+        cell.execution_count = None
+        cell.metadata.setdefault("transient", {})["remove_source"] = True
+        return bool(right)
+
+    @staticmethod
+    def _activity(cell) -> None:
+        """Practice widgets do not render in a static page; say so instead."""
+        cell.outputs = [
+            new_output(
+                "display_data",
+                data={"text/plain": "(Latihan interaktif — buka notebook di JupyterLab untuk mencobanya.)"},
+            )
+        ]
+        cell.execution_count = None
+        cell.metadata.setdefault("transient", {})["remove_source"] = True
+
+
+def summary(bank: ItemBank, results) -> dict:
+    """Score and mastery of one Materi Pokok evaluation, and the sections to re-read (module order)."""
+    right = sum(item.points for item, ok in results if ok)
+    total = sum(item.points for item, _ in results)
+    wrong_sections = {item.section.id for item, ok in results if not ok}
+    return {
+        "materi_pokok": results[0][0].materi_pokok,
+        "benar": right,
+        "maks": total,
+        "persen": round(100 * right / total, 1) if total else 0.0,
+        "tuntas": bool(total) and right / total >= MASTERY_THRESHOLD,
+        "baca_ulang": [s.label for sid, s in bank.sections.items() if sid in wrong_sections],
+    }
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "–"
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:.2f}"
+
+
+class RepairGradeIds(NbGraderPreprocessor):
+    """Sanitize step before nbgrader's own: a graded cell whose ``grade_id`` the gradebook
+    does not know, or a second cell with the same id, becomes a plain cell.
+
+    Stock ``OverwriteCells`` deletes only the id, and the cell, still marked as
+    graded, then fails ``CheckCellMetadata`` — the whole submission with it.
+    Without the marks the real cell is simply missing and ``add_missing_cells``
+    puts it back from the gradebook."""
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook, MissingEntry
+
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            try:
+                known = {c.name for c in gb.find_notebook(info["notebook"], info["assignment"]).source_cells}
+            except MissingEntry:
+                return nb, resources
+        seen = set()
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if "nbgrader" in cell.metadata and (grade_id not in known or grade_id in seen):
+                # unknown, or a second copy: stock DeduplicateIds would leave the marks without
+                # an id, and OverwriteCells.add_missing_task_cells then fails on them (KeyError)
+                del cell.metadata["nbgrader"]
+            seen.add(grade_id)
+        return nb, resources

@@ -1,0 +1,56 @@
+"""Grades are what the clicks earn: the submitted answer file and the key pinned in the gradebook
+decide each item's grade, whatever the kernel did (run by :class:`latsar.grading.sanitize.ReconcileClicks`)."""
+
+from __future__ import annotations
+
+import re
+
+from latsar.course import ANSWER_FILE, Course
+
+def reconcile(course: Course, db_url: str, student: str, assignment: str) -> list[str]:
+    """Make each item's grade what the clicks in the *submitted* ``.jawaban.json`` earn.
+
+    A participant's code runs before the hidden tests and could patch
+    ``check`` (or kill the kernel, or shadow ``latsar``); the answer file as
+    submitted and the key nbgrader pinned into the gradebook decide.  A
+    difference is corrected through nbgrader's own gradebook API and reported.
+    The autograded copy of the answer file, read by reports, is put back to
+    the submitted one if the kernel changed it."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from latsar.kernel.answers import AnswerStore
+    from latsar.grading.sanitize import write_private
+
+    notes = []
+    submitted = course.submission_dir(student, assignment) / ANSWER_FILE
+    graded = course.autograded_dir(student, assignment) / ANSWER_FILE
+    if submitted.exists() and (not graded.exists() or graded.is_symlink()
+                               or graded.read_bytes() != submitted.read_bytes()):
+        write_private(graded, submitted.read_bytes())  # never through a link planted in autograded/
+        notes.append(f"{ANSWER_FILE} diubah saat penilaian; dipulihkan dari kiriman")
+    answers = AnswerStore(submitted.parent).load()
+    bank = {item.id: item for item in course.item_bank.for_assignment(assignment)}
+    corrected = []
+    with Gradebook(db_url) as gb:
+        try:
+            notebook = gb.find_submission_notebook(assignment, assignment, student)
+        except MissingEntry:
+            return notes
+        for grade in notebook.grades:
+            item = bank.get(grade.name)
+            if item is None or grade.manual_score is not None:
+                continue
+            source = gb.find_source_cell(grade.name, assignment, assignment).source
+            pinned = re.search(r'check\("[^"]+", key="([a-d])"\)', source)
+            key = pinned.group(1) if pinned else item.key
+            earned = float(grade.max_score) if answers.get(item.id) == key else 0.0
+            if grade.auto_score is None or float(grade.auto_score) != earned or grade.needs_manual_grade:
+                was = "tanpa nilai" if grade.auto_score is None else f"{float(grade.auto_score):g}"
+                corrected.append(f"{item.id} ({was} → {earned:g})")
+                grade.auto_score = earned
+                grade.needs_manual_grade = False
+        if corrected:
+            gb.db.commit()
+    if corrected:
+        notes.append("skor dari kernel tidak sesuai klik, dikoreksi ke skor klik: " + ", ".join(corrected))
+    return notes

@@ -1,0 +1,5 @@
+"""Code imported inside participants' kernels: the click-to-answer widget and the answer file it
+persists (:mod:`.answers`), and the ungraded practice widgets (:mod:`.activities`).
+
+Keep it light: every lesson imports it when it opens.  Committed notebooks and gradebook cells
+name these modules ``latsar.answers`` and ``latsar.activities`` (thin aliases, same objects)."""

@@ -1,0 +1,158 @@
+"""Ungraded practice activities for the lessons, with immediate feedback in Indonesian.
+
+Each function displays one self-contained widget; a lesson cell is a single
+call with the content as arguments (the cell input is hidden in the notebook).
+Nothing here is graded or saved: graded items live in :mod:`latsar.kernel.answers`.
+
+- :func:`quiz`  — one question, several options, feedback on click
+  (also for "kecuali"/"bukan" items: spot the odd one out);
+- :func:`match` — put each statement in its category from a drop-down
+  (sort behaviours into the three kode etik, match asas, assemble BerAKHLAK);
+- :func:`mastery_calculator` — the module's 80 % rule on a slider.
+"""
+
+from __future__ import annotations
+
+import html
+import random
+from typing import Mapping, Sequence
+
+from latsar.authoring.itembank import MASTERY_THRESHOLD
+
+
+def _skip() -> bool:
+    """Practice widgets are pointless while nbgrader autogrades; show nothing then."""
+    from latsar.kernel.answers import autograding
+
+    return autograding()
+
+_OK = "#1b5e20"
+_BAD = "#b00020"
+
+
+def _shuffled(values: Sequence[str], seed: str) -> list[str]:
+    """A stable shuffle: the same activity shows the same order every time."""
+    out = list(values)
+    random.Random(seed).shuffle(out)
+    return out
+
+
+def _color(text: str, color: str) -> str:
+    return f"<span style='color:{color}'>{text}</span>"
+
+
+def quiz(question: str, options: Sequence[str], answer: int, explanation: str = "") -> None:
+    """A practice question; ``answer`` is the 0-based index of the right option."""
+    if _skip():
+        return
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    if not 0 <= answer < len(options):
+        raise ValueError("answer harus indeks salah satu opsi")
+    title = widgets.HTML(f"<b>Latihan:</b> {html.escape(question)}")
+    choices = widgets.RadioButtons(
+        options=[(text, i) for i, text in enumerate(options)],
+        value=None,
+        layout=widgets.Layout(width="auto"),
+    )
+    feedback = widgets.HTML()
+
+    def on_change(change) -> None:
+        picked = change["new"]
+        if picked is None:
+            return
+        if picked == answer:
+            text = _color("✔ Tepat!", _OK)
+        else:
+            text = _color("✘ Belum tepat, coba lagi.", _BAD)
+        if explanation and picked == answer:
+            text += f" {html.escape(explanation)}"
+        feedback.value = text
+
+    choices.observe(on_change, names="value")
+    display(widgets.VBox([title, choices, feedback]))
+
+
+def match(
+    title: str,
+    pairs: Mapping[str, str],
+    categories: Sequence[str] | None = None,
+    explanation: str = "",
+) -> None:
+    """Assign each statement (key of ``pairs``) to its category (value).
+
+    ``categories`` fixes the order of the drop-down; by default the distinct
+    values of ``pairs`` in a stable shuffled order.
+    """
+    if _skip():
+        return
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    cats = list(categories) if categories else _shuffled(sorted(set(pairs.values())), title)
+    missing = set(pairs.values()) - set(cats)
+    if missing:
+        raise ValueError(f"kategori tidak ada di daftar: {sorted(missing)}")
+    statements = _shuffled(list(pairs), title + "/pernyataan")
+    rows, dropdowns, marks = [], [], []
+    for statement in statements:
+        dropdown = widgets.Dropdown(
+            options=[("— pilih —", None)] + [(c, c) for c in cats],
+            value=None,
+            layout=widgets.Layout(width="22em"),
+        )
+        mark = widgets.HTML(layout=widgets.Layout(width="2em"))
+        label = widgets.HTML(html.escape(statement), layout=widgets.Layout(width="32em"))
+        rows.append(widgets.HBox([label, dropdown, mark]))
+        dropdowns.append(dropdown)
+        marks.append(mark)
+    check = widgets.Button(description="Periksa", button_style="primary", icon="check")
+    feedback = widgets.HTML()
+
+    def on_check(_button) -> None:
+        right = 0
+        for statement, dropdown, mark in zip(statements, dropdowns, marks):
+            if dropdown.value is None:
+                mark.value = ""
+                continue
+            ok = dropdown.value == pairs[statement]
+            right += ok
+            mark.value = _color("✔", _OK) if ok else _color("✘", _BAD)
+        total = len(statements)
+        text = f"Benar {right} dari {total}."
+        if right == total:
+            text = _color(f"✔ Semua benar ({total}/{total})!", _OK)
+            if explanation:
+                text += f" {html.escape(explanation)}"
+        else:
+            text += " Perbaiki yang bertanda ✘ atau belum dipilih, lalu klik Periksa lagi."
+        feedback.value = text
+
+    check.on_click(on_check)
+    header = widgets.HTML(f"<b>Latihan:</b> {html.escape(title)}")
+    display(widgets.VBox([header, *rows, widgets.HBox([check, feedback])]))
+
+
+def mastery_calculator(total: int = 10) -> None:
+    """The module's rule: ≥ 80 % correct means *tuntas*, otherwise *ulangi*."""
+    if _skip():
+        return
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    slider = widgets.IntSlider(value=0, min=0, max=total, description="Jawaban benar:",
+                               style={"description_width": "initial"})
+    out = widgets.HTML()
+
+    def update(_change=None) -> None:
+        percent = slider.value / total
+        if percent >= MASTERY_THRESHOLD:
+            verdict = _color("<b>tuntas</b> — lanjutkan ke materi berikutnya", _OK)
+        else:
+            verdict = _color("<b>ulangi</b> — pelajari lagi bagian yang belum dikuasai", _BAD)
+        out.value = f"Tingkat penguasaan {percent:.0%}: {verdict}"
+
+    slider.observe(update, names="value")
+    update()
+    display(widgets.VBox([slider, out]))
