@@ -12,6 +12,7 @@ from nbgrader.converters.generate_assignment import GenerateAssignment
 from nbgrader.converters.generate_feedback import GenerateFeedback
 from nbgrader.preprocessors import Execute
 
+from latsar.course import COURSE_ID
 from latsar.grading.kernels import ForkingExecute
 from latsar.grading.preprocessors import ItemFeedback, PinItemKeys, RepairGradeIds, StripWidgetState
 from latsar.grading.safehtml import EscapeAnswerHTML
@@ -19,7 +20,7 @@ from latsar.grading.sanitize import NoteTampering, ReconcileClicks, ReleaseCells
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
-c.CourseDirectory.course_id = "latsar-pelayanan"
+c.CourseDirectory.course_id = COURSE_ID
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
 # Gradebook: nbgrader's SQLite gradebook.db in this folder by default.  A gradebook shared

@@ -26,11 +26,9 @@ from typing import Mapping
 
 import yaml
 
-from latsar.course import LatsarError
+from latsar.course import MATERI_POKOK_ASSIGNMENT, LatsarError
 
 LETTERS = ("a", "b", "c", "d")
-#: The module's rule (Umpan Balik dan Tindak Lanjut): ≥ 80 % correct is *tuntas*.
-MASTERY_THRESHOLD = 0.80
 ITEM_ID = re.compile(r"^MP(?P<mp>[12])-(?P<num>\d{2})$")
 PRACTICE_ID = re.compile(r"^LAT(?P<mp>[12])-(?P<num>\d{2})$")
 
@@ -66,9 +64,7 @@ class Item:
 
     @property
     def assignment(self) -> str:
-        from latsar.course import ASSIGNMENTS
-
-        return ASSIGNMENTS[self.materi_pokok]  # MP1 → bab2, MP2 → bab3
+        return MATERI_POKOK_ASSIGNMENT[self.materi_pokok]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+#: nbgrader's course id; the hub's groups and the formgrader's service are named after it.
+COURSE_ID = "latsar-pelayanan"
+
 ITEM_BANK = Path("course_data") / "item_bank.yaml"
 
 #: The four assignments of the module, in teaching order; one notebook each,
@@ -23,6 +26,12 @@ ASSIGNMENTS = (
 )
 
 
+#: The assignment that ends with each Materi Pokok's evaluation (its 10 graded items).
+MATERI_POKOK_ASSIGNMENT = {1: "bab2_konsep_pelayanan_publik", 2: "bab3_berorientasi_pelayanan"}
+
+#: The module's rule: at least 80 % right is *tuntas* (go on), below is *ulangi* (study again).
+MASTERY_THRESHOLD = 0.80
+
 #: The answer file the click widget writes next to each notebook; nbgrader submits it.
 ANSWER_FILE = ".jawaban.json"
 
@@ -32,6 +41,28 @@ DB_URL_ENV = "LATSAR_DB_URL"
 
 #: What a course is made of; everything else in its folder is per-cohort output.
 COURSE_FILES = ("source", "course_data", "nbgrader_config.py")
+
+
+def instructor_group(course_id: str = COURSE_ID) -> str:
+    """The hub group nbgrader's formgrader admits (``formgrade-<course>``)."""
+    return f"formgrade-{course_id}"
+
+
+def participant_group(course_id: str = COURSE_ID) -> str:
+    """The hub group of a course's participants (``nbgrader-<course>``)."""
+    return f"nbgrader-{course_id}"
+
+
+def mastered(right, total):
+    """The module's rule (:data:`MASTERY_THRESHOLD`) on a score: right out of total points.
+
+    Works on numbers and, element-wise, on numpy arrays and pandas Series; no points to earn
+    is not mastered."""
+    from numbers import Real
+
+    if isinstance(total, Real):
+        return total > 0 and right / total >= MASTERY_THRESHOLD
+    return (total > 0) & (right / total >= MASTERY_THRESHOLD)
 
 
 class LatsarError(Exception):

@@ -29,8 +29,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
 
 from latsar.kernel.answers import AnswerStore
-from latsar.course import ITEM_BANK, find_course_root
-from latsar.authoring.itembank import MASTERY_THRESHOLD, ItemBank
+from latsar.course import ITEM_BANK, find_course_root, mastered
+from latsar.authoring.itembank import ItemBank
 from latsar.authoring.notebooks import answer_source
 
 
@@ -146,7 +146,7 @@ def summary(bank: ItemBank, results) -> dict:
         "benar": right,
         "maks": total,
         "persen": round(100 * right / total, 1) if total else 0.0,
-        "tuntas": bool(total) and right / total >= MASTERY_THRESHOLD,
+        "tuntas": bool(mastered(right, total)),
         "baca_ulang": [s.label for sid, s in bank.sections.items() if sid in wrong_sections],
     }
 

@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 
 import latsar
+from latsar.course import COURSE_ID
 
 PACKAGE = Path(latsar.__file__).resolve().parent
 #: The per-role Jupyter configuration, shipped as package data.
@@ -46,8 +47,8 @@ KEEP_BYTECODE = shutil.ignore_patterns(".ipynb_checkpoints")
 def default_root() -> Path:
     """Shared by every hub of this machine (root) or of this user."""
     if os.geteuid() == 0:
-        return Path("/opt/latsar-pelayanan/runtime")
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "latsar-pelayanan" / "runtime"
+        return Path("/opt") / COURSE_ID / "runtime"
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / COURSE_ID / "runtime"
 
 
 def _site_packages(prefix: Path) -> Path:

@@ -29,12 +29,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from latsar.course import Course, LatsarError
+from latsar.course import COURSE_ID, Course, LatsarError, instructor_group, participant_group
 from latsar.hub.security import system_command
 
-COURSE_ID = "latsar-pelayanan"
-INSTRUCTOR_GROUP = f"formgrade-{COURSE_ID}"
-PARTICIPANT_GROUP = f"nbgrader-{COURSE_ID}"
+INSTRUCTOR_GROUP = instructor_group()
+PARTICIPANT_GROUP = participant_group()
 #: nbgrader finds the formgrader of a course at the service named like the course.
 GRADER_SERVICE = COURSE_ID
 

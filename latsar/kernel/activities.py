@@ -17,7 +17,7 @@ import html
 import random
 from typing import Mapping, Sequence
 
-from latsar.authoring.itembank import MASTERY_THRESHOLD
+from latsar.course import mastered
 
 
 def _skip() -> bool:
@@ -147,7 +147,7 @@ def mastery_calculator(total: int = 10) -> None:
 
     def update(_change=None) -> None:
         percent = slider.value / total
-        if percent >= MASTERY_THRESHOLD:
+        if mastered(slider.value, total):
             verdict = _color("<b>tuntas</b> — lanjutkan ke materi berikutnya", _OK)
         else:
             verdict = _color("<b>ulangi</b> — pelajari lagi bagian yang belum dikuasai", _BAD)

@@ -12,16 +12,9 @@
 Live answers are practice: nothing here touches nbgrader's gradebook.
 """
 
+from latsar.course import COURSE_ID, instructor_group, participant_group  # noqa: F401 (used by .service)
+
 SERVICE_NAME = "latsar-live"
-COURSE_ID = "latsar-pelayanan"
-
-
-def instructor_group(course_id: str = COURSE_ID) -> str:
-    return f"formgrade-{course_id}"
-
-
-def participant_group(course_id: str = COURSE_ID) -> str:
-    return f"nbgrader-{course_id}"
 
 
 def live_quiz(*args, **kwargs) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from latsar.authoring.itembank import MASTERY_THRESHOLD
+from latsar.course import MASTERY_THRESHOLD
 from latsar.report.columns import LABELS
 from latsar.report.stats import DISCRIMINATION_MIN, DISTRACTOR_MIN, FACILITY_MAX, FACILITY_MIN, KOSONG, OPTIONS
 from latsar.report.tables import ReportTables

@@ -86,7 +86,7 @@ points (= items correct, every item is worth 1 point in this course):
 
 Mastery (:func:`mastery`): benar = Σ poin, maks = Σ points of the MP's bank
 items, persen = round(100 · benar / maks, 1), tuntas = benar / maks ≥ 0.80
-(the module's rule, :data:`latsar.authoring.itembank.MASTERY_THRESHOLD`), near_cut =
+(the module's rule, :func:`latsar.course.mastered`), near_cut =
 |benar − 0.80 · maks| ≤ sem of the MP (the unrounded benar, which is what
 persen/100 · maks stands for); False when the sem is undefined.
 """
@@ -101,8 +101,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from latsar.course import LatsarError
-from latsar.authoring.itembank import LETTERS, MASTERY_THRESHOLD, ItemBank
+from latsar.authoring.itembank import LETTERS, ItemBank
+from latsar.course import MASTERY_THRESHOLD, LatsarError, mastered
 
 #: Items easier than this (facility, 0–1) are flagged "terlalu mudah".
 FACILITY_MAX = 0.90
@@ -272,7 +272,7 @@ def test_stats(responses: pd.DataFrame | Cohort, bank: ItemBank) -> pd.DataFrame
         else:
             s = pd.Series(total)
             row.update(mean=float(total.mean()), median=float(np.median(total)),
-                       mastery_rate=float((total / maks >= MASTERY_THRESHOLD).mean()))
+                       mastery_rate=float(mastered(total, maks).mean()))
             if n >= 2:
                 row["sd"] = float(total.std(ddof=1))
             if n < 2:
@@ -319,7 +319,7 @@ def mastery(responses: pd.DataFrame | Cohort, bank: ItemBank) -> pd.DataFrame:
             "benar": benar,
             "maks": maks,
             "persen": np.round(100 * benar / maks, 1),
-            "tuntas": benar / maks >= MASTERY_THRESHOLD,
+            "tuntas": mastered(benar, maks),
             "near_cut": np.abs(benar - cut) <= mp_sem if not np.isnan(mp_sem) else False,
         }))
     out = pd.concat(parts, ignore_index=True).sort_values(["_code", "materi_pokok"], kind="stable")

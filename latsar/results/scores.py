@@ -19,8 +19,7 @@ import pandas as pd
 
 from latsar.course import gradebook
 from latsar.kernel.answers import AnswerStore
-from latsar.course import Course
-from latsar.authoring.itembank import MASTERY_THRESHOLD
+from latsar.course import Course, mastered
 
 _GRADES_SQL = """
 SELECT sa.student_id  AS peserta_id,
@@ -96,7 +95,7 @@ def mastery(course: Course, table: pd.DataFrame | None = None) -> pd.DataFrame:
     out = out.rename(columns={"poin": "benar"})
     out["maks"] = out["materi_pokok"].map(maks).astype(float)
     out["persen"] = (100 * out["benar"] / out["maks"]).round(1)
-    out["tuntas"] = out["benar"] / out["maks"] >= MASTERY_THRESHOLD
+    out["tuntas"] = mastered(out["benar"], out["maks"])
     return out[["peserta_id", "materi_pokok", "benar", "maks", "persen", "tuntas"]]
 
 
