@@ -130,7 +130,7 @@ def autograde_cmd(course_dir: str, db_url: str | None, assignments: tuple[str, .
 
 
 def _sandbox_flags(mode: str | None, cpu_seconds: int | None, memory_mb: int | None) -> dict | None:
-    """Command-line overrides of ``c.Sandbox.*`` (see latsar/sandbox.py)."""
+    """Command-line overrides of ``c.Sandbox.*`` (see latsar/grading/sandbox.py)."""
     flags = {"mode": mode} if mode else {}
     if cpu_seconds:
         flags["cpu_seconds"] = cpu_seconds

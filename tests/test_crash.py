@@ -10,7 +10,7 @@ or with ``/cli-only`` the command's own process alone):
   write transaction;
 - ``mid-autograded-write``: nbgrader has begun writing a submission's autograded copy
   and our fingerprint is not there yet.
-Points hit by a failpoint (``LATSAR_FAILPOINT``, see latsar/failpoints.py), too short
+Points hit by a failpoint (``LATSAR_FAILPOINT``, see latsar/course/failpoints.py), too short
 to catch from outside:
 - ``before-fingerprint``: the gradebook holds the grades, the fingerprint is not written;
 - ``fingerprint-tmp-written``: the fingerprint's temporary file is written, not renamed;

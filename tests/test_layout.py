@@ -101,3 +101,32 @@ def test_what_a_lesson_imports_stays_light():
             " if m in sys.modules))")
     heavy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert heavy == []
+
+
+def test_every_third_party_import_is_declared():
+    """Each distribution the package imports is a dependency in pyproject.toml (not only pulled in
+    by another one), so a change upstream cannot take it away."""
+    import importlib.metadata as md
+    import re
+    import sys
+    import tomllib
+
+    declared = {re.split(r"[\[<>=!~ ]", d, maxsplit=1)[0].lower().replace("_", "-")
+                for d in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]}
+    owners = md.packages_distributions()
+    undeclared = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                tops = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                tops = [node.module.split(".")[0]]
+            else:
+                continue
+            for top in tops:
+                if top in sys.stdlib_module_names or top in ("latsar", "__future__"):
+                    continue
+                dists = {d.lower().replace("_", "-") for d in owners.get(top, [top])}
+                if not dists & declared:
+                    undeclared.add(f"{top} ({path.relative_to(REPO)})")
+    assert not undeclared, "imported but not declared in pyproject.toml: " + ", ".join(sorted(undeclared))

@@ -12,10 +12,10 @@ course), so the hub builds a runtime of its own:
   package copied in as plain files (a non-editable install: no path back to the
   checkout, no item bank, no key) and the scripts' ``#!`` lines pointing at the
   copy;
-- ``jupyter/`` — the per-role Jupyter configuration of ``deploy/jupyter``.
+- ``jupyter/`` — the per-role Jupyter configuration of ``latsar/hub/deploy/jupyter``.
 
 It is built once per content (a digest of the environment's package list, the
-``latsar`` package and ``deploy/jupyter``) into a fresh folder and renamed into
+``latsar`` package and ``latsar/hub/deploy/jupyter``) into a fresh folder and renamed into
 place, under a lock, so parallel hubs share it and a crash leaves no half-built
 runtime.  The venv's files are hard-linked where the file system allows (else
 copied): seconds, where a new ``pip install`` takes minutes.

@@ -1,9 +1,9 @@
-"""The course on a JupyterHub: one plan, used by ``latsar hub`` and by ``deploy/jupyterhub_config.py``.
+"""The course on a JupyterHub: one plan, used by ``latsar hub`` and by ``latsar/hub/deploy/jupyterhub_config.py``.
 
 A :class:`HubPlan` says who is instructor and who is participant, where the
 course, the shared nbgrader exchange and the hub's own state live, and which
 ports to use.  ``latsar hub`` writes it to ``<state>/hub.json``, creates the
-accounts and starts ``jupyterhub -f deploy/jupyterhub_config.py``; the config
+accounts and starts ``jupyterhub -f latsar/hub/deploy/jupyterhub_config.py``; the config
 file reads the plan back and calls :func:`configure`.  An administrator running
 their own hub can write the same JSON (or set ``LATSAR_*`` variables) instead.
 
@@ -161,7 +161,7 @@ class HubPlan:
 # -- the hub's configuration --------------------------------------------------
 
 def role_config_dir(role: str, runtime: str | None = None) -> Path:
-    """Per-role Jupyter config: which nbgrader extensions a server has (see deploy/jupyter/).
+    """Per-role Jupyter config: which nbgrader extensions a server has (see latsar/hub/deploy/jupyter/).
 
     Users' servers read the runtime's copy (outside the course folder); the grader, this checkout's."""
     if runtime and role != "grader":

@@ -1,6 +1,6 @@
 """A real JupyterHub with the course, and a real browser (Debian's Chromium driven by Playwright).
 
-The hub is the one ``latsar hub`` starts (same plan, same ``deploy/`` config):
+The hub is the one ``latsar hub`` starts (same plan, same ``latsar/hub/deploy/`` config):
 real OS accounts when the tests run as root (as in CI), the single-user
 fallback otherwise.  Every step of a browser test saves a screenshot under
 ``tests/e2e/artifacts/``; a failing step is named in the assertion message.

@@ -58,7 +58,7 @@ def open_notebook(page, hub, user: str, assignment: str) -> None:
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
                            ":text('Python 3 (ipykernel) | Idle')", timeout=120_000)
     # stock JupyterLab now and then asks which kernel to use although the notebook names
-    # python3; deploy/jupyter/common/labsettings turns that question off for everyone
+    # python3; latsar/hub/deploy/jupyter/common/labsettings turns that question off for everyone
     page.wait_for_timeout(2_000)
     assert not page.locator(".jp-Dialog").is_visible(), \
         f"JupyterLab asked {user} a question: {page.locator('.jp-Dialog').inner_text()!r}"

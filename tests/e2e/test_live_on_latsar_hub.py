@@ -44,7 +44,7 @@ def test_live_quiz_on_latsar_hub(hub, browser):
     widget = page.locator(".latsar-live-choices")
     tracker = page.request.get(f"{hub.url}/user/{participant}/lab/api/settings/"
                                "@jupyterlab/notebook-extension:tracker").json()
-    assert tracker["schema"]["properties"]["autoStartDefaultKernel"]["default"] is True  # deploy/jupyter/common/labsettings
+    assert tracker["schema"]["properties"]["autoStartDefaultKernel"]["default"] is True  # latsar/hub/deploy/jupyter/common/labsettings
     retried = run_first_cell(page, widget)
     assert not [note for note in retried if "dialog" in note], f"JupyterLab asked the participant: {retried}"
     output = page.locator(".jp-OutputArea").first

@@ -1,7 +1,7 @@
 """JupyterHub configuration for the course *Berorientasi Pelayanan* (course id ``latsar-pelayanan``).
 
 ``latsar hub`` writes a plan (who teaches, who takes part, where the course and the
-shared exchange are) and starts ``jupyterhub -f deploy/jupyterhub_config.py``
+shared exchange are) and starts ``jupyterhub -f latsar/hub/deploy/jupyterhub_config.py``
 with ``LATSAR_HUB_PLAN`` pointing at it.  On your own hub, write that JSON yourself
 (see README, "JupyterHub") or replace this file's last lines with your settings;
 everything course-specific is in :func:`latsar.hub.server.configure`.
