@@ -1,7 +1,8 @@
-"""Shared fixtures: throw-away copies of the course, released and graded once per session."""
+"""Shared fixtures: throw-away copies of the course, released and graded once per test run."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -28,11 +29,29 @@ def copy_course(dest: Path) -> Course:
     return Course.at(REPO).copy_to(dest)
 
 
+def built_once(tmp_path_factory, name: str, build) -> Course:
+    """A course ``build(dest)`` makes once per test run, shared by every xdist worker: the first
+    to ask builds it under a lock, the others wait and reuse it.  Treat it as read-only (clone it)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder
+    folder, done = shared / f"shared-{name}", shared / f"shared-{name}.done"
+    with open(shared / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            build(folder / "course")
+            done.touch()
+    return Course.at(folder / "course")
+
+
+def _release(dest: Path) -> None:
+    release.generate(copy_course(dest))
+
+
 def released_course(tmp_path_factory, name: str) -> Course:
-    """A fresh course under a new temporary folder, with its release generated."""
-    course = copy_course(tmp_path_factory.mktemp(name) / "course")
-    release.generate(course)
-    return course
+    """A fresh course under a new temporary folder, with its release generated (a copy of the
+    run's one release: generating it costs seconds per assignment)."""
+    return clone(built_once(tmp_path_factory, "released", _release), tmp_path_factory.mktemp(name) / "course")
 
 
 def clone(course: Course, dest: Path) -> Course:
@@ -77,7 +96,7 @@ def course(tmp_path) -> Course:
 @pytest.fixture(scope="session")
 def released(tmp_path_factory) -> Course:
     """A course whose release has been generated; treat as read-only."""
-    return released_course(tmp_path_factory, "released")
+    return built_once(tmp_path_factory, "released", _release)
 
 
 @pytest.fixture
@@ -89,7 +108,12 @@ def released_copy(released, tmp_path) -> Course:
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
     """Participants who chose the key, nothing, or one letter for every item; graded by stock nbgrader."""
-    course = released_course(tmp_path_factory, "graded")
+    return built_once(tmp_path_factory, "graded", lambda dest: _grade_everyone(tmp_path_factory, dest))
+
+
+def _grade_everyone(tmp_path_factory, dest: Path) -> None:
+    shutil.copytree(built_once(tmp_path_factory, "released", _release).root, dest)
+    course = Course.at(dest)
     root = course.root.parent
     bank = course.item_bank
     choices = {"kunci": {i.id: i.key for i in bank}}
@@ -101,7 +125,6 @@ def graded(tmp_path_factory):
     for assignment in ("bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan"):
         shutil.copytree(course.release / assignment, course.submission_dir("kosong", assignment))
         check(nbapi.autograde(assignment, "kosong", force=True, create=True), "autograde kosong")
-    return course
 
 
 @pytest.fixture(scope="session")
@@ -234,11 +257,23 @@ MARKS = {
     "hub": {"test_live_hub", "test_hub", "test_live_widget", "test_live_browser", "test_live_on_latsar_hub"},
     "pg": {"test_postgres"},
     "slow": {"test_crash", "test_hostile", "test_demo", "test_sandbox", "test_autograde", "test_tampering",
-             "test_key_safety", "test_grading", "test_export", "test_report_cli"},
+             "test_key_safety", "test_grading", "test_export", "test_report_cli", "test_grading_safety",
+             "test_collect_forgery", "test_free_text_html", "test_exchange"},
 }
 
 
+#: Test modules by cost, heaviest first (from ``pytest --durations``; docs/testing.md).  With
+#: ``--dist loadfile`` xdist hands out modules in collection order, so starting the long ones
+#: first keeps one worker from finishing a long module alone at the end.
+HEAVIEST_FIRST = ["test_autograde", "test_crash", "test_grading_safety", "test_exchange", "test_hub_course",
+                  "test_key_safety", "test_sandbox", "test_postgres", "test_demo", "test_grading",
+                  "test_collect_forgery", "test_hostile", "test_tampering", "test_free_text_html",
+                  "test_live_on_latsar_hub", "test_attacker", "test_hub_cli", "test_hub", "test_export"]
+
+
 def pytest_collection_modifyitems(config, items):
+    rank = {name: n for n, name in enumerate(HEAVIEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: a module's order is kept
     for item in items:
         module = item.path.stem
         if "e2e" in item.path.parts:

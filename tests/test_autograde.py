@@ -34,27 +34,32 @@ def cohort(tmp_path_factory):
     return course
 
 
-def test_parallel_grades_equal_stock_sequential_nbgrader(cohort, tmp_path):
+@pytest.fixture(scope="module")
+def graded_once(cohort, tmp_path_factory):
+    """The cohort graded by one uninterrupted ``latsar autograde`` run; tests clone it (read-only)."""
+    course = clone(cohort, tmp_path_factory.mktemp("graded-once") / "course")
+    batch = autograde.run(course, grading_config(workers=2))
+    assert len(batch.graded) == 12 and not batch.failed
+    return course
+
+
+def test_parallel_grades_equal_stock_sequential_nbgrader(cohort, graded_once, tmp_path):
     stock = clone(cohort, tmp_path / "stock")
     for assignment in (BAB2, BAB3):
         nbgrader(stock, "autograde", assignment)
-    ours = clone(cohort, tmp_path / "ours")
-    batch = autograde.run(ours, grading_config(workers=2))
-    assert len(batch.graded) == 12 and not batch.failed
     expected = grades(stock)
     assert len(expected) == 6 * (10 + 10 + 1)  # 20 items and the case analysis
-    assert grades(ours) == expected
+    assert grades(graded_once) == expected
 
 
-def test_rerun_skips_unchanged_and_regrades_what_changed(cohort, tmp_path):
-    course = clone(cohort, tmp_path / "c")
-    first = autograde.run(course, grading_config(workers=2))
+def test_rerun_skips_unchanged_and_regrades_what_changed(graded_once, tmp_path):
+    course = clone(graded_once, tmp_path / "c")
     before = grades(course)
     again = autograde.run(course, grading_config(workers=2))
     assert (len(again.graded), len(again.skipped)) == (0, 12)
     assert grades(course) == before
     # one participant changes an answer and resubmits
-    student = first.graded[0].student
+    student = sorted(p.name for p in course.submitted.iterdir())[0]
     answers_file = course.submission_dir(student, BAB2) / ".jawaban.json"
     data = json.loads(answers_file.read_text())
     data["answers"]["MP1-01"] = "c" if data["answers"].get("MP1-01") != "c" else "a"
@@ -81,8 +86,7 @@ def code(source):
 
 def test_faults_end_with_a_reason_and_nobody_else_changes(cohort, tmp_path):
     course = clone(cohort, tmp_path / "faults")
-    clean = autograde.run(clone(cohort, tmp_path / "clean"), grading_config(workers=2))
-    students = sorted({o.student for o in clean.graded})
+    students = sorted(p.name for p in course.submitted.iterdir())
     s_exc, s_loop, s_del, s_edit, s_missing, s_corrupt = students
     hostile(course, s_exc, lambda nb: nb.cells.insert(3, code("raise ValueError('peserta')")))
     hostile(course, s_loop, lambda nb: nb.cells.insert(3, code("while True:\n    pass")))
@@ -96,9 +100,7 @@ def test_faults_end_with_a_reason_and_nobody_else_changes(cohort, tmp_path):
     (course.submission_dir(s_missing, BAB2) / f"{BAB2}.ipynb").unlink()
     (course.submission_dir(s_corrupt, BAB2) / f"{BAB2}.ipynb").write_text("{ ini bukan json")
     (course.submitted / s_exc / "tugas_lain").mkdir()
-    start = time.monotonic()
     batch = autograde.run(course, grading_config(workers=2, cell_timeout=3))
-    assert time.monotonic() - start < 120
     by = {(o.student, o.assignment): o for o in batch.outcomes}
     assert by[(s_corrupt, BAB2)].status == "failed" and "rusak" in by[(s_corrupt, BAB2)].reason
     assert by[(s_exc, "tugas_lain")].status == "failed" and "tidak dikenal" in by[(s_exc, "tugas_lain")].reason
@@ -165,9 +167,8 @@ def test_infrastructure_faults_are_retried(monkeypatch, tmp_path, cohort):
     assert outcome.status == "failed" and len(calls) == 1  # the participant's own error: not retried
 
 
-def test_a_killed_run_completes_on_rerun_with_nothing_lost_or_doubled(cohort, tmp_path):
-    reference = clone(cohort, tmp_path / "reference")
-    autograde.run(reference, grading_config(workers=2))
+def test_a_killed_run_completes_on_rerun_with_nothing_lost_or_doubled(cohort, graded_once, tmp_path):
+    reference = graded_once
     course = clone(cohort, tmp_path / "killed")
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     proc = subprocess.Popen([str(BIN / "latsar"), "autograde", "--course", str(course.root), "--workers", "2"],

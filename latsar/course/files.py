@@ -13,6 +13,7 @@ import csv
 import io
 import os
 import secrets
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,23 @@ def atomic_write(path: str | Path, data: bytes | str | Callable[[Path], object],
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def swap_in(build: str | Path, target: str | Path) -> Path:
+    """Put a folder built beside ``target`` in its place: a reader sees the old folder or the new
+    one, never a half-built one.  The old one is renamed aside first, then removed."""
+    build, target = Path(build), Path(target)
+    old = None
+    if os.path.lexists(target):
+        old = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+        os.rename(target, old)  # a rename: never follows a link planted at target
+    os.rename(build, target)
+    if old is not None:
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+    return target
 
 
 def remove_stale_tmp(folder: Path) -> None:

@@ -52,6 +52,8 @@ from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.utils import parse_utc
 from traitlets import Enum, Float, Unicode
 
+from latsar.course.files import swap_in
+
 _NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -364,13 +366,7 @@ class OwnerCheckedCollect(ExchangeCollect):
                 for name in files:
                     path = os.path.join(dirname, name)
                     os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) | 0o660)
-        old = None
-        if os.path.lexists(dest_path):
-            old = os.path.join(parent, ".{}.old-{}".format(os.path.basename(dest_path), secrets.token_hex(4)))
-            os.rename(dest_path, old)
-        os.rename(staging, dest_path)
-        if old:
-            shutil.rmtree(old)
+        swap_in(staging, dest_path)
 
     # --- choosing and collecting ------------------------------------------------------------
 

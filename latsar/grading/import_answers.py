@@ -25,7 +25,7 @@ from pathlib import Path
 
 from latsar.kernel.answers import write_answers
 from latsar.course import Course, LatsarError
-from latsar.course.files import CsvError, read_csv
+from latsar.course.files import CsvError, read_csv, swap_in
 from latsar.authoring.itembank import LETTERS
 
 COLUMNS = ("peserta_id", "item_id", "pilihan")
@@ -109,14 +109,7 @@ def write_submission(course: Course, peserta: str, assignment: str, answers: dic
         # of its own and must read it; the closed course folder keeps it from participants
         write_answers(build, answers, mode=0o644)
         (build / "timestamp.txt").write_text(stamp, encoding="utf-8")
-        if target.exists():
-            old = target.with_name(f".{assignment}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            build.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            build.rename(target)
+        swap_in(build, target)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise

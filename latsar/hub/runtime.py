@@ -33,6 +33,7 @@ from pathlib import Path
 
 import latsar
 from latsar.course import COURSE_ID
+from latsar.course.files import swap_in
 
 PACKAGE = Path(latsar.__file__).resolve().parent
 #: The per-role Jupyter configuration, shipped as package data.
@@ -90,8 +91,7 @@ def ensure(root: Path | None = None) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         try:
             _build(tmp, final=target)
-            shutil.rmtree(target, ignore_errors=True)
-            os.replace(tmp, target)
+            swap_in(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
