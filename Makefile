@@ -43,7 +43,7 @@ hub: $(STAMP) $(PROXY)
 	$(BIN)/latsar hub --course .
 
 test: system $(STAMP) $(PROXY)
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 tests
 
 # The quick part, for the edit-test loop (under 3 minutes): no browser, hub, PostgreSQL or slow tests.
 check: $(STAMP)
