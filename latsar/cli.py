@@ -240,19 +240,21 @@ def live_cmd(course_dir: str, port: int, address: str, token_file: str | None, r
              instructors: tuple[str, ...]) -> None:
     """Kuis langsung tanpa JupyterHub (satu mesin): layanan dan halaman pengampu."""
     import asyncio
-    import csv
     from pathlib import Path
 
+    from latsar.course.files import read_csv
     from latsar.live.service import PREFIX, TokenFileAuthority, make_token_file, read_token_file, serve
 
     course = _course(course_dir)
     tokens = Path(token_file) if token_file else course.live_sessions / "tokens.csv"
     url = f"http://{'127.0.0.1' if address == '0.0.0.0' else address}:{port}{PREFIX}"
     if roster_file:
-        with open(roster_file, encoding="utf-8-sig", newline="") as handle:
-            ids = [row.get("peserta_id", "").strip() for row in csv.DictReader(handle)]
-        if not ids or not all(ids):
-            raise click.ClickException(f"{roster_file}: perlu kolom peserta_id yang terisi di setiap baris.")
+        table = read_csv(roster_file)
+        column = table.header.index("peserta_id") if "peserta_id" in table.header else None
+        ids = [row[column] for _, row in table.rows] if column is not None else []
+        if table.problems or not ids or not all(ids):
+            raise click.ClickException(f"{roster_file}: perlu kolom peserta_id yang terisi di setiap baris. "
+                                       + " ".join(table.problems))
         make_token_file(tokens, list(instructors), ids)
         console.print(f"{len(ids)} token peserta dan {len(instructors)} token pengampu → {tokens}")
         console.print("Bagikan token setiap peserta secara pribadi; lihat README, bagian kuis langsung.")

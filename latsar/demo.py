@@ -17,6 +17,7 @@ from rich.table import Table
 from latsar.authoring import release
 from latsar.grading import batch as autograde
 from latsar.course import gradebook
+from latsar.course.files import read_csv
 from latsar.course import Course, LatsarError
 from latsar.results.export import export
 from latsar.grading.import_answers import import_answers
@@ -122,8 +123,8 @@ def refuse_foreign_gradebook(course: Course) -> None:
     url = course.db_url
     if gradebook.sqlite_path(url) is not None or not gradebook.has_tables(url):
         return
-    cohort = pd.read_csv(course.course_data / SAMPLE_COHORT, sep=None, engine="python", dtype=str)
-    simulated = set(cohort["peserta_id"])
+    cohort = read_csv(course.course_data / SAMPLE_COHORT)
+    simulated = {row[cohort.header.index("peserta_id")] for _, row in cohort.rows}
     present = set(gradebook.read_sql(url, "SELECT DISTINCT student_id FROM submitted_assignment")["student_id"])
     if present - simulated:
         raise LatsarError(
