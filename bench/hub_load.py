@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import secrets
 import shutil
@@ -32,6 +33,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+# the course copy has no node_modules: find this checkout's proxy on PATH, as make does
+os.environ["PATH"] = f"{REPO / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 from latsar.hub import server as hubmod  # noqa: E402
 from latsar.kernel.answers import ANSWER_FILE  # noqa: E402
 from latsar.course import Course  # noqa: E402

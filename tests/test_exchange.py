@@ -4,13 +4,12 @@ import subprocess
 
 import pytest
 
-from latsar.authoring import release
 from latsar.results import scores
 from latsar.kernel.answers import AnswerStore, choice_widget
 from latsar.course import ASSIGNMENTS
 from latsar.authoring.itembank import LETTERS
 
-from .conftest import BIN, copy_course
+from .conftest import BIN, released_course
 
 COURSE_ID = "latsar-pelayanan"
 
@@ -35,8 +34,7 @@ def round_trip(tmp_path_factory):
     root = tmp_path_factory.mktemp("exchange")
     exchange = root / "exchange"
     exchange.mkdir(mode=0o777)
-    course = copy_course(root / "course")
-    release.generate(course)
+    course = released_course(tmp_path_factory, "exchange-course")
     instructor = root / "instructor-home"
     instructor.mkdir()
     bank = course.item_bank

@@ -433,6 +433,7 @@ def wait_until_up(plan: HubPlan, proc: subprocess.Popen, timeout: float = 90) ->
 
 def start(plan: HubPlan) -> subprocess.Popen:
     """Start JupyterHub in its own process group, logging to ``<state>/jupyterhub.log``."""
+    plan.proxy = proxy_command(plan.course_root, plan.proxy)  # no proxy: say so now, not in the hub's log
     plan.save()
     env = dict(os.environ, **{PLAN_ENV: str(plan.plan_file)})
     env["PATH"] = plan.python_bin + os.pathsep + env.get("PATH", "")

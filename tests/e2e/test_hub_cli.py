@@ -15,7 +15,7 @@ import pytest
 
 from latsar.hub.server import free_port
 
-from ..conftest import BIN, copy_course
+from ..conftest import BIN, REPO, copy_course
 from .conftest import log_in, open_lab
 
 
@@ -32,7 +32,7 @@ def cli_hub():
     proc = subprocess.Popen(
         [str(BIN / "latsar"), "hub", "--course", str(course.root), "--single-user", "--participants", "1",
          "--port", str(port), "--state", str(root / "state")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={"PATH": f"{BIN}:/usr/bin:/bin",
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={"PATH": f"{BIN}:{REPO / 'node_modules' / '.bin'}:/usr/bin:/bin",
                                                                           "HOME": str(root), "COLUMNS": "200"})
     lines = []
     deadline = time.monotonic() + 180
