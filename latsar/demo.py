@@ -124,7 +124,8 @@ def refuse_foreign_gradebook(course: Course) -> None:
     if gradebook.sqlite_path(url) is not None or not gradebook.has_tables(url):
         return
     cohort = read_csv(course.course_data / SAMPLE_COHORT)
-    simulated = {row[cohort.header.index("peserta_id")] for _, row in cohort.rows}
+    column = cohort.header.index("peserta_id")
+    simulated = {row[column] for _, row in cohort.rows}
     present = set(gradebook.read_sql(url, "SELECT DISTINCT student_id FROM submitted_assignment")["student_id"])
     if present - simulated:
         raise LatsarError(

@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 
 from latsar.hub.server import free_port, proxy_command  # proxy: this repo's `npm ci`, else PATH
-from latsar.live import SERVICE_NAME, instructor_group, participant_group
+from latsar.course import instructor_group, participant_group
+from latsar.live import SERVICE_NAME
 from latsar.live.service import PREFIX
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,6 +7,7 @@ The repository root *is* the nbgrader course directory, so all commands take
 from __future__ import annotations
 
 import os
+from numbers import Real
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -58,8 +59,6 @@ def mastered(right, total):
 
     Works on numbers and, element-wise, on numpy arrays and pandas Series; no points to earn
     is not mastered."""
-    from numbers import Real
-
     if isinstance(total, Real):
         return total > 0 and right / total >= MASTERY_THRESHOLD
     return (total > 0) & (right / total >= MASTERY_THRESHOLD)

@@ -188,7 +188,7 @@ def run(
         batch.sandbox = preflight(course, merged)
         # Stock nbgrader creates the gradebook schema on first use; do it once here,
         # not in N workers at the same time.
-        _ensure_gradebook(course, db_url, [t.student for t in tasks])
+        _ensure_gradebook(merged, db_url, [t.student for t in tasks])
         ours = copy.deepcopy(config) if config else Config()  # each worker reads nbgrader_config.py itself
         ours.CourseDirectory.db_url = sqlite_waits(db_url)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=init_worker,
@@ -236,7 +236,7 @@ def preflight(course: Course, config: Config) -> str:
         raise GradingRefused(str(exc)) from None
 
 
-def _ensure_gradebook(course: Course, db_url: str, students: list[str] = ()) -> None:
+def _ensure_gradebook(config: Config, db_url: str, students: list[str] = ()) -> None:
     """Create what stock nbgrader would create on first use, once, before the workers start.
 
     - the schema and the course rows (one run at a time: :func:`gradebook.schema_lock`);
@@ -248,9 +248,7 @@ def _ensure_gradebook(course: Course, db_url: str, students: list[str] = ()) -> 
     from nbgrader.api import Gradebook, InvalidEntry
     from nbgrader.coursedir import CourseDirectory
 
-    from latsar.course.nbgrader_api import load_config
-
-    course_id = CourseDirectory(config=load_config(course)).course_id
+    course_id = CourseDirectory(config=config).course_id  # the config the batch already loaded
     with gradebook.schema_lock(db_url):
         for name in dict.fromkeys((course_id, "default_course")):  # nbgrader's preprocessors use the latter
             with Gradebook(db_url, course_id=name):

@@ -21,7 +21,6 @@ from traitlets.config import Config
 
 from latsar.course import Course, LatsarError
 from latsar.grading.inspect import inspect_submission, validate_submission
-from latsar.grading.kernels import kernel_exit
 
 # Failures that are not the participant's fault: retried.
 INFRA_PATTERNS = re.compile(
@@ -160,6 +159,8 @@ def _exit_with_parent() -> None:
 def kernel_death(text: str, box) -> str | None:
     """A kernel death the participant's code caused (not retried), from the exit status
     :class:`latsar.grading.kernels.ForkingExecute` adds to the error it raises."""
+    from latsar.grading.kernels import kernel_exit
+
     if not re.search(r"Kernel died|DeadKernelError", text):
         return None
     last = kernel_exit(text)

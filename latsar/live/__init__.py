@@ -12,8 +12,6 @@
 Live answers are practice: nothing here touches nbgrader's gradebook.
 """
 
-from latsar.course import COURSE_ID, instructor_group, participant_group  # noqa: F401 (used by .service)
-
 SERVICE_NAME = "latsar-live"
 
 

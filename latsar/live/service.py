@@ -44,10 +44,8 @@ from pathlib import Path
 from tornado import web
 from tornado.httpserver import HTTPServer
 
-from latsar.live import COURSE_ID
+from latsar.course import COURSE_ID, instructor_group, participant_group
 from latsar.live import SERVICE_NAME
-from latsar.live import instructor_group
-from latsar.live import participant_group
 from latsar.live import policy
 from latsar.live.store import LiveError, LiveStore
 
