@@ -15,9 +15,9 @@ import re
 import threading
 
 from latsar.kernel.answers import autograding
+from latsar.live import AUTOGRADE_TEXT
 from latsar.live.client import LiveClient, LiveRefused, LiveUnavailable
 
-AUTOGRADE_TEXT = "Kuis langsung hanya berjalan di kelas bersama pengampu; jawabannya tidak dinilai."
 _OK, _BAD, _MUTED = "#1b5e20", "#b00020", "#555"
 WAIT = 25.0
 RETRY = 3.0
