@@ -87,6 +87,12 @@ def read_sql(url: str, sql: str):
         return pd.read_sql(sa.text(sql), conn)
 
 
+def fetch_rows(url: str, sql: str) -> list[tuple]:
+    """One query's rows as tuples, without pandas (0.4 s to import) for callers that need no frame."""
+    with connect(url) as conn:
+        return [tuple(row) for row in conn.execute(sa.text(sql))]
+
+
 def has_tables(url: str) -> bool:
     path = sqlite_path(url)
     if path is not None and not path.exists():

@@ -97,12 +97,12 @@ def graded_in_gradebook(course: Course, db_url: str) -> set[tuple[str, str]]:
     """Submissions the gradebook holds grades for."""
     if not gradebook.has_tables(db_url):
         return set()
-    rows = gradebook.read_sql(db_url, (
+    rows = gradebook.fetch_rows(db_url, (
         "SELECT DISTINCT sa.student_id, a.name FROM submitted_assignment sa "
         "JOIN assignment a ON sa.assignment_id = a.id "
         "JOIN submitted_notebook sn ON sn.assignment_id = sa.id "
         "JOIN grade g ON g.notebook_id = sn.id"))
-    return set(rows.itertuples(index=False, name=None))
+    return set(rows)
 
 
 def plan(course: Course, assignments: list[str] | None, force: bool, db_url: str,
