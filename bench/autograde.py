@@ -96,6 +96,16 @@ def grades(course: Path) -> dict:
     return grade_cells(Course.at(course))
 
 
+def sandbox_mode(course: Path) -> str:
+    """The sandbox mode both sides grade in: the course's nbgrader_config.py, as stock nbgrader reads it."""
+    from latsar.course.nbgrader_api import load_config
+    from latsar.grading.kernels import ForkingExecute
+    from latsar.grading.sandbox import Sandbox
+
+    config = load_config(Course.at(course))
+    return Sandbox(config=config).require(ForkingExecute(config=config).notebook_timeout)
+
+
 def bench(size: int, workers: int | None, scratch: Path) -> dict:
     base = make_course(scratch / f"course{size}", size)
     stock, ours = scratch / f"stock{size}", scratch / f"latsar{size}"
@@ -116,6 +126,7 @@ def bench(size: int, workers: int | None, scratch: Path) -> dict:
         "latsar_mb": ours_mb,
         "identical": bool(expected) and expected == got,
         "grades": len(expected),
+        "sandbox": sandbox_mode(ours),
     }
 
 
@@ -139,7 +150,7 @@ def main() -> None:
     last = results[-1]
     print(f"autograde speedup: {last['ratio']:.2f}× (stock {last['stock']:.2f} s/submission, "
           f"latsar {last['latsar']:.2f} s/submission, {last['size']} submissions, "
-          f"gradebooks identical: {'yes' if last['identical'] else 'no'})")
+          f"gradebooks identical: {'yes' if last['identical'] else 'no'}, sandbox: {last['sandbox']})")
 
 
 if __name__ == "__main__":
