@@ -78,6 +78,10 @@ c.Autograde.sanitize_preprocessors = [RepairGradeIds, NoteTampering, *sanitize[:
 # SaveAutoGrades every item gets what its clicks earn and the review record is written.
 autograde = [ForkingExecute if p is Execute else p for p in Autograde.class_traits()["autograde_preprocessors"].default()]
 c.Autograde.autograde_preprocessors = autograde + [ReconcileClicks]
+# Practice activities and the live quiz (cells tagged "activity") show nothing while nbgrader
+# grades, so the grading kernel does not run them (18 of bab2's 28 code cells). Their tags are
+# the release's (ReleaseCellsOnly restores them), so a participant cannot skip a graded cell.
+c.Execute.skip_cells_with_tag = "activity"
 # Our review records stay out of what nbgrader copies (into autograded/, into feedback/).
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".latsar-*"]
 # Less isolation only by name: c.Sandbox.mode = "none" (or `latsar autograde --sandbox none`).

@@ -52,6 +52,13 @@ def duplicate(grade_id):
     return edit
 
 
+def retag(*grade_ids):
+    def edit(nb):
+        for grade_id in grade_ids:
+            cells_with(nb, grade_id)[0].metadata["tags"] = ["activity", "skip-execution"]
+    return edit
+
+
 def delete_all_items(nb):
     nb.cells[:] = [c for c in nb.cells if not c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("MP1")]
 
@@ -67,6 +74,8 @@ TAMPERED = {
     "t-gandakan": (duplicate("MP1-09"), "sel MP1-09 digandakan (2 kali)"),
     "t-tak-terkunci": (set_meta("MP1-10", locked=False), "metadata 'locked' sel MP1-10 diubah"),
     "t-hapus-semua": (delete_all_items, "MP1-01, MP1-02"),
+    # a test cell tagged like a practice activity would not run, and pass (c.Execute.skip_cells_with_tag)
+    "t-tag-lewati": (retag("MP1-01", "MP1-02"), "tag sel diubah peserta (dikembalikan ke versi rilis): MP1-01, MP1-02"),
     # added code never runs (latsar.grading.sanitize.ReleaseCellsOnly): nothing to correct, set aside and listed
     "t-variabel": ("import latsar.answers\nlatsar.answers.check = lambda *a, **k: None",
                    "1 sel kode tambahan dihapus sebelum dijalankan"),

@@ -139,9 +139,12 @@ class ReleaseCellsOnly(NbGraderPreprocessor):
             if original in sources:
                 sources.remove(original)
             kept.append(cell)
-        for cell in kept:  # tags steer execution (nbclient's "skip-execution"): the release's, no others
+        retagged = []
+        for cell in kept:  # tags steer execution (c.Execute.skip_cells_with_tag): the release's, no others
             if cell.cell_type == "code":
                 key = cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id")
+                if list(cell.metadata.get("tags", [])) != tags.get(key, []):
+                    retagged.append(str(key))
                 if tags.get(key):
                     cell.metadata["tags"] = tags[key]
                 else:
@@ -159,6 +162,8 @@ class ReleaseCellsOnly(NbGraderPreprocessor):
                              f"({', '.join(str(i) for i, _ in restored)[:120]})")
             notes.append(f"{' dan '.join(parts)} sebelum dijalankan; kodenya tidak dijalankan "
                          f"(salinan: {ASIDE}/{student}/{assignment}/{notebook}.sel-kode.txt)")
+        if retagged:
+            notes.append(f"tag sel diubah peserta (dikembalikan ke versi rilis): {', '.join(retagged)[:120]}")
         moved = self._remove_stray_files(coursedir, root, student, assignment, aside)
         if moved:
             notes.append(f"berkas tambahan dipindahkan dari folder penilaian ke {ASIDE}/{student}/{assignment}/berkas/: "
