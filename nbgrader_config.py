@@ -10,11 +10,12 @@ import os
 from nbgrader.converters.autograde import Autograde
 from nbgrader.converters.generate_assignment import GenerateAssignment
 from nbgrader.converters.generate_feedback import GenerateFeedback
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import CheckCellMetadata, Execute
 
 from latsar.course import COURSE_ID
 from latsar.grading.kernels import ForkingExecute
-from latsar.grading.preprocessors import ItemFeedback, PinItemKeys, RepairGradeIds, StripWidgetState
+from latsar.grading.preprocessors import (CheckCellMetadataOnce, ItemFeedback, PinItemKeys, RepairGradeIds,
+                                          StripWidgetState)
 from latsar.grading.safehtml import EscapeAnswerHTML
 from latsar.grading.sanitize import NoteTampering, ReconcileClicks, ReleaseCellsOnly
 
@@ -71,12 +72,14 @@ c.Execute.shutdown_kernel = "immediate"
 # Sanitise: unknown grade ids repaired, tampering noted, only release code cells kept (added or
 # edited code and extra files set aside under disisihkan/, the submission flagged), and raw HTML
 # in free-text answers escaped (EscapeAnswerHTML, after OverwriteCells).
-sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+# CheckCellMetadataOnce is nbgrader's CheckCellMetadata without re-checking nbgrader's own schema per cell.
+once = {CheckCellMetadata: CheckCellMetadataOnce}
+sanitize = [once.get(p, p) for p in Autograde.class_traits()["sanitize_preprocessors"].default()]
 c.Autograde.sanitize_preprocessors = [RepairGradeIds, NoteTampering, *sanitize[:-1], ReleaseCellsOnly, sanitize[-1],
                                       EscapeAnswerHTML]
 # Execute: each kernel in a sandbox that fails closed (c.Sandbox.*; latsar/sandbox.py); after
 # SaveAutoGrades every item gets what its clicks earn and the review record is written.
-autograde = [ForkingExecute if p is Execute else p for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+autograde = [{Execute: ForkingExecute, **once}.get(p, p) for p in Autograde.class_traits()["autograde_preprocessors"].default()]
 c.Autograde.autograde_preprocessors = autograde + [ReconcileClicks]
 # Practice activities and the live quiz (cells tagged "activity") show nothing while nbgrader
 # grades, so the grading kernel does not run them (18 of bab2's 28 code cells). Their tags are
