@@ -13,7 +13,7 @@ CPU second of the process tree:
   reaped without a ``wait`` (the fork server ignores SIGCHLD);
 - the fork server (alive throughout: its own counters).
 
-    .venv/bin/python bench/profile_autograde.py [--n 40] [--sandbox auto]
+    .venv/bin/python bench/profile_autograde.py [--n 40] [--sandbox auto] [--cprofile FILE]
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def time_preprocessors() -> None:
     Exporter._preprocess = _preprocess
 
 
-def profile(n: int, sandbox: str, scratch: Path) -> None:
+def profile(n: int, sandbox: str, scratch: Path, cprofile: str | None = None) -> None:
     from autograde import make_course
 
     from latsar.course.nbgrader_api import load_config
@@ -123,12 +123,20 @@ def profile(n: int, sandbox: str, scratch: Path) -> None:
     server_proc = psutil.Process(server)
     server0 = sum(server_proc.cpu_times()[:2])
     me = os.getpid()
+    import cProfile
+
+    profiler = cProfile.Profile() if cprofile else None
     with Accounting() as acct:
         wall0, cpu0 = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
         for student, assignment in tasks[1:n + 1]:
             outcome = grader.grade(student, assignment)
             if outcome.status == "failed":
                 raise SystemExit(f"{student}/{assignment}: {outcome.reason}")
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(cprofile)
         wall, grader_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     server_cpu = sum(server_proc.cpu_times()[:2]) - server0
     records = acct.records()
@@ -170,10 +178,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="submissions to grade (after one warm-up)")
     parser.add_argument("--sandbox", default="auto", help="Sandbox.mode (auto, root, userns, rlimits, none)")
+    parser.add_argument("--cprofile", metavar="FILE", help="also write the grader process's cProfile stats "
+                        "(it slows the grader: read its shares, not its times)")
     args = parser.parse_args()
     os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
     with tempfile.TemporaryDirectory(prefix="latsar-profile-") as tmp:
-        profile(args.n, args.sandbox, Path(tmp))
+        profile(args.n, args.sandbox, Path(tmp), args.cprofile)
 
 
 if __name__ == "__main__":
