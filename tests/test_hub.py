@@ -64,3 +64,54 @@ def test_every_role_starts_kernels_without_asking(role, tmp_path):
     # the role's own folder still decides its nbgrader extensions
     formgrader = "nbgrader.server_extensions.formgrader | extension was successfully loaded"
     assert (formgrader in shown.stderr) == (role == "grader")
+
+
+def test_a_runtime_another_hub_runs_on_is_not_removed(tmp_path):
+    """Building a new runtime removes older builds, but not one a running hub holds: removing it
+    under that hub's servers broke their kernels (seen when two checkouts ran hubs at once)."""
+    import subprocess
+    import sys
+
+    from latsar.hub import runtime
+
+    root = tmp_path / "runtime"
+    keep, used, unused, unmarked = (root / name for name in ("baru", "dipakai", "lama", "tanpa-tanda"))
+    for folder in (keep, used, unused, unmarked):
+        (folder / "venv").mkdir(parents=True)
+    for folder in (keep, used, unused):
+        (folder / runtime.IN_USE).write_text("")
+    holder = subprocess.Popen(  # another hub: a process of its own holding the shared lock
+        [sys.executable, "-c", "import fcntl, os, sys, time\n"
+         "fd = os.open(sys.argv[1], os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_SH)\n"
+         "print('held', flush=True); time.sleep(120)", str(used / runtime.IN_USE)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert runtime.collect(root, keep=keep) == [unused, unmarked]
+        assert keep.is_dir() and used.is_dir() and not unused.exists() and not unmarked.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert runtime.collect(root, keep=keep) == [used]  # that hub stopped: its runtime goes
+    assert keep.is_dir()
+
+
+def test_this_process_holds_its_runtime_and_passes_it_to_the_hub(tmp_path):
+    import fcntl
+    import os
+
+    from latsar.hub import runtime
+
+    build = tmp_path / "runtime" / "abc"
+    build.mkdir(parents=True)
+    fd = runtime.hold(build)
+    try:
+        assert fd in runtime.held_fds()
+        probe = os.open(build / runtime.IN_USE, os.O_RDONLY)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what collect() tries
+        finally:
+            os.close(probe)
+    finally:
+        os.close(runtime._held.pop(build))

@@ -17,7 +17,8 @@ course), so the hub builds a runtime of its own:
 It is built once per content (a digest of the environment's package list, the
 ``latsar`` package and ``latsar/hub/deploy/jupyter``) into a fresh folder and renamed into
 place, under a lock, so parallel hubs share it and a crash leaves no half-built
-runtime.  The venv's files are hard-linked where the file system allows (else
+runtime.  Older builds are removed, except those a running hub still uses: each hub holds a
+shared lock on its runtime's ``.in-use`` file (:func:`hold`) for as long as it runs.  The venv's files are hard-linked where the file system allows (else
 copied): seconds, where a new ``pip install`` takes minutes.
 """
 
@@ -39,6 +40,8 @@ PACKAGE = Path(latsar.__file__).resolve().parent
 #: The per-role Jupyter configuration, shipped as package data.
 DEPLOY_JUPYTER = PACKAGE / "hub" / "deploy" / "jupyter"
 STAMP = ".latsar-runtime"
+#: Shared-locked (flock) by every process that runs servers on this runtime; removed only when free.
+IN_USE = ".in-use"
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 #: The venv is copied with its bytecode: the runtime is read-only to its users, who could not
 #: write it, and compiling on every import made a server start several seconds slower.
@@ -81,24 +84,68 @@ def ensure(root: Path | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o755)
     target = root / digest()
-    if (target / STAMP).is_file():
-        return target
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if (target / STAMP).is_file():  # built by another hub while we waited
-            return target
-        tmp = root / f".{target.name}.{os.getpid()}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            _build(tmp, final=target)
-            swap_in(tmp, target)
-        except BaseException:
+        if not (target / STAMP).is_file():  # else built already, maybe by another hub
+            tmp = root / f".{target.name}.{os.getpid()}.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    for old in root.iterdir():  # earlier builds: only the newest is kept
-        if old != target and old.name != ".lock" and not old.name.startswith("."):
-            shutil.rmtree(old, ignore_errors=True)
+            try:
+                _build(tmp, final=target)
+                swap_in(tmp, target)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        hold(target)  # before the lock is released: no other hub's collect() can take it now
+        collect(root, keep=target)
     return target
+
+
+#: Runtime → the descriptor holding its shared lock, for this process's lifetime.
+_held: dict[Path, int] = {}
+
+
+def hold(runtime: Path) -> int:
+    """Mark ``runtime`` in use by this process (and by children given the descriptor) until it exits."""
+    runtime = Path(runtime)
+    if runtime not in _held:
+        if not (runtime / IN_USE).exists():  # a build from before runs were marked
+            (runtime / IN_USE).touch(mode=0o444)
+        fd = os.open(runtime / IN_USE, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        _held[runtime] = fd
+    return _held[runtime]
+
+
+def held_fds() -> list[int]:
+    """Descriptors to pass to a hub process, so its runtime stays marked in use as long as it runs."""
+    return list(_held.values())
+
+
+def collect(root: Path, keep: Path) -> list[Path]:
+    """Remove earlier builds no process holds (:func:`hold`); call with ``root/.lock`` held.
+
+    A build another hub still runs its servers on is kept: removing it under them broke their
+    kernels ("Unexpected exception formatting exception" as IPython's files vanished)."""
+    removed = []
+    for old in sorted(Path(root).iterdir()):
+        if old == keep or old.name.startswith(".") or not old.is_dir():
+            continue
+        try:
+            fd = os.open(old / IN_USE, os.O_RDONLY)
+        except FileNotFoundError:
+            fd = None  # built before runs were marked: nothing can say it is in use
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a running hub uses it
+            shutil.rmtree(old, ignore_errors=True)
+            removed.append(old)
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return removed
 
 
 def _build(dest: Path, final: Path) -> None:
@@ -121,6 +168,8 @@ def _build(dest: Path, final: Path) -> None:
             continue
         mode = path.stat().st_mode
         os.chmod(path, (mode | 0o444 | (0o111 if path.is_dir() or mode & 0o100 else 0)) & ~0o022)
+    (dest / IN_USE).write_text("")
+    os.chmod(dest / IN_USE, 0o444)
     (dest / STAMP).write_text(f"built from {sys.prefix}\n")
 
 

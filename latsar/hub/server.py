@@ -440,9 +440,12 @@ def start(plan: HubPlan) -> subprocess.Popen:
     log_path = plan.state / "jupyterhub.log"
     log = open(os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
     os.chmod(log_path, 0o600)
+    from latsar.hub.runtime import held_fds
+
     proc = subprocess.Popen(
         [str(Path(plan.python_bin) / "jupyterhub"), "-f", str(HUB_CONFIG)],
         cwd=plan.state, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        pass_fds=held_fds(),  # the hub keeps its runtime marked in use while it runs (runtime.hold)
         umask=0o077,  # hub state (database, cookie secret, log) and users' new files: owner only
     )
     try:
