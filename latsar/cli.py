@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 
 from latsar.course import Course, LatsarError
+from latsar.hub.prestart import DEFAULT_CULL_HOURS
 
 console = Console()
 course_option = click.option(
@@ -286,8 +287,15 @@ def live_cmd(course_dir: str, port: int, address: str, token_file: str | None, r
 @click.option("--system-users/--single-user", default=None,
               help="Akun sistem sungguhan (bawaan sebagai root) atau satu akun OS untuk semua.")
 @click.option("--no-release", is_flag=True, help="Jangan rilis tugas ke exchange saat mulai.")
+@click.option("--start-servers", is_flag=True,
+              help="Nyalakan server JupyterLab setiap peserta sebelum kelas, agar peserta yang masuk "
+                   "bersamaan tidak menunggu (lakukan ini sebelum kelas dimulai).")
+@click.option("--cull-idle-hours", default=DEFAULT_CULL_HOURS, show_default=True, type=click.FloatRange(min=0),
+              help="Hentikan server yang menganggur selama sekian jam (0: tidak pernah). Harus lebih lama "
+                   "dari jeda antara --start-servers dan mulainya kelas.")
 def hub(course_dir: str, instructors: tuple[str, ...], count: int, named: tuple[str, ...], port: int,
-        state_dir: str | None, system_users: bool | None, no_release: bool) -> None:
+        state_dir: str | None, system_users: bool | None, no_release: bool, start_servers: bool,
+        cull_idle_hours: float) -> None:
     """Jalankan JupyterHub lokal untuk mencoba kursus (pengampu dan peserta)."""
     import signal
     from pathlib import Path
@@ -298,6 +306,7 @@ def hub(course_dir: str, instructors: tuple[str, ...], count: int, named: tuple[
     participants = list(named) or [f"peserta{i:02d}" for i in range(1, count + 1)]
     plan = hubmod.make_plan(course, list(instructors), participants, port,
                             Path(state_dir) if state_dir else None, system_users)
+    plan.cull_idle_hours = cull_idle_hours
     hubmod.check_port_free(plan.port)
     logins = hubmod.prepare(plan)
     if not no_release:
@@ -306,6 +315,12 @@ def hub(course_dir: str, instructors: tuple[str, ...], count: int, named: tuple[
         console.print(f"dirilis ke exchange: {', '.join(released)}")
     with console.status("Menyalakan JupyterHub…"):
         proc = hubmod.start(plan)
+    if start_servers:
+        try:
+            _start_servers(plan)
+        except BaseException:
+            hubmod.stop(proc)
+            raise
     _print_hub(plan, logins)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops the hub as cleanly as Ctrl-C
     signal.signal(signal.SIGHUP, signal.default_int_handler)
@@ -318,6 +333,28 @@ def hub(course_dir: str, instructors: tuple[str, ...], count: int, named: tuple[
     finally:
         hubmod.stop(proc)
     console.print("JupyterHub berhenti.")
+
+
+def _start_servers(plan) -> None:
+    """Every participant's server, with a progress bar; failures are named, the hub keeps running."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from latsar.hub.prestart import read_token, start_servers
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("Menyalakan server peserta", total=len(plan.participants))
+        failed = start_servers(plan.url, read_token(plan.state), plan.participants,
+                               on_ready=lambda user: progress.advance(task))
+    ready = len(plan.participants) - len(failed)
+    console.print(f"server peserta siap: {ready}/{len(plan.participants)}")
+    for user, why in failed.items():
+        console.print(f"[red]server {user} gagal dinyalakan: {why}[/]")
+    if failed:
+        console.print(f"[red]Peserta di atas menunggu servernya menyala saat masuk; lihat {plan.state / 'jupyterhub.log'}.[/]")
+    if plan.cull_idle_hours:
+        console.print(f"Server yang menganggur {plan.cull_idle_hours:g} jam dihentikan (--cull-idle-hours); "
+                      "peserta yang masuk sesudahnya menunggu servernya menyala lagi.")
 
 
 def _print_hub(plan, logins: dict[str, str]) -> None:

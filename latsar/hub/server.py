@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from latsar.course import COURSE_ID, Course, LatsarError, instructor_group, participant_group
+from latsar.hub.prestart import DEFAULT_CULL_HOURS
 from latsar.hub.security import system_command
 
 INSTRUCTOR_GROUP = instructor_group()
@@ -115,6 +116,8 @@ class HubPlan:
     #: extra hub services and their roles, e.g. the live-quiz service or a load script.
     extra_services: list[dict] = field(default_factory=list)
     extra_roles: list[dict] = field(default_factory=list)
+    #: hours a server may sit idle before the idle culler stops it; 0: never (latsar.hub.prestart)
+    cull_idle_hours: float = DEFAULT_CULL_HOURS
 
     # -- derived paths ---------------------------------------------------------
     @property
@@ -260,7 +263,11 @@ def configure(c, plan: HubPlan) -> None:
         PARTICIPANT_GROUP: {"users": sorted(plan.participants)},
     }
     c.JupyterHub.load_roles = roles(plan) + plan.extra_roles
-    c.JupyterHub.services = [grader_service(plan), *plan.extra_services]
+    from latsar.hub.prestart import services as prestart_services  # start ahead, cull when idle
+
+    ahead, ahead_roles = prestart_services(plan.state, plan.python_bin, plan.cull_idle_hours)
+    c.JupyterHub.load_roles = [*c.JupyterHub.load_roles, *ahead_roles]
+    c.JupyterHub.services = [grader_service(plan), *ahead, *plan.extra_services]
     from latsar.live.service import configure_hub as configure_live  # live quiz: service, roles, LATSAR_LIVE_URL
 
     configure_live(c, plan.course_root, port=plan.live_port, python=str(Path(plan.python_bin) / "python"))
@@ -337,12 +344,14 @@ def prepare(plan: HubPlan) -> dict[str, str]:
     from latsar.hub import security as sec
     from latsar.hub.trial import hash_password
     from latsar.hub.runtime import ensure
+    from latsar.hub.prestart import ensure_token
 
     state = plan.state
     state.mkdir(parents=True, exist_ok=True)
     plan.exchange.mkdir(exist_ok=True)
     plan.exchange.chmod(0o1777)  # nbgrader's shared exchange: every account writes its inbound
     plan.runtime_dir = str(ensure())
+    ensure_token(state)  # latsar.hub.prestart: the token that starts participants' servers ahead
     logins = {user: secrets.token_urlsafe(9) for user in [*plan.instructors, *plan.participants]}
     if plan.system_users:
         for user, password in logins.items():
