@@ -262,3 +262,52 @@ def test_the_hub_refuses_a_state_folder_its_accounts_cannot_enter(hub, tmp_path)
     assert hub_security.unreachable(participant, python, [str(hub.plan.exchange), str(closed)]) == [str(closed)]
     with pytest.raises(hub_security.SecurityError, match="tidak dapat masuk"):
         hub_security.refuse_if_unreachable([str(closed)], participant)
+
+
+def test_the_start_token_is_out_of_a_participants_reach(hub):
+    """``latsar hub --start-servers`` starts every participant's server with the hub's start token; a participant,
+    as their OS account and with their own server's token, can neither read that token nor start or stop a peer."""
+    from latsar.hub import prestart
+
+    attacker, peer = hub.plan.participants[:2]
+    failed = prestart.start_servers(hub.url, prestart.read_token(hub.plan.state), hub.plan.participants)
+    assert failed == {}
+    result = as_user(hub, attacker, """
+        import json, os, sys, urllib.request
+        url, token_file, peer = sys.argv[1:4]
+        out = {}
+        try:
+            open(token_file).read()
+            out["token file"] = "read"
+        except OSError:
+            out["token file"] = "denied"
+        # the attacker's own server runs as the attacker: its environment holds a hub token
+        mine = None
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                env = dict(kv.split("=", 1) for kv in open(f"/proc/{pid}/environ").read().split("\\0") if "=" in kv)
+            except OSError:
+                continue
+            mine = mine or env.get("JUPYTERHUB_API_TOKEN")
+        out["own token"] = bool(mine)
+        for method, path in (("POST", f"/users/{peer}/server"), ("DELETE", f"/users/{peer}/server"),
+                             ("POST", f"/users/{peer}/tokens"), ("GET", "/services")):
+            request = urllib.request.Request(url + "/hub/api" + path, method=method, data=b"{}" if method == "POST" else None,
+                                             headers={"Authorization": f"token {mine}"})
+            try:
+                with urllib.request.urlopen(request) as reply:
+                    out[f"{method} {path}"] = reply.status
+                    out["body " + path] = reply.read().decode()
+            except urllib.error.HTTPError as exc:
+                out[f"{method} {path}"] = exc.code
+        print(json.dumps(out))
+    """, hub.url, str(prestart.token_file(hub.plan.state)), peer)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen.pop("token file") == "denied"
+    assert seen.pop("own token") is True, "the attack needs the participant's own server token"
+    services = seen.pop("GET /services")
+    listed = seen.pop("body /services", "")
+    assert services in (200, 403)  # a participant may list services (nbgrader's course list does)
+    assert prestart.read_token(hub.plan.state) not in listed
+    assert all(code in (403, 404) for code in seen.values()), seen

@@ -31,7 +31,7 @@ def cli_hub():
     port = free_port()
     proc = subprocess.Popen(
         [str(BIN / "latsar"), "hub", "--course", str(course.root), "--single-user", "--participants", "1",
-         "--port", str(port), "--state", str(root / "state")],
+         "--port", str(port), "--state", str(root / "state"), "--start-servers"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={"PATH": f"{BIN}:{REPO / 'node_modules' / '.bin'}:/usr/bin:/bin",
                                                                           "HOME": str(root), "COLUMNS": "200"})
     lines = []
@@ -61,6 +61,8 @@ def test_prints_url_and_logins(cli_hub):
     assert f"http://127.0.0.1:{port}/hub/login" in output
     assert set(logins) == {"pengampu", "peserta01"}
     assert "dirilis ke exchange: bab1_pendahuluan" in output.replace("\n", " ")
+    assert "server peserta siap: 1/1" in output  # --start-servers: before the log-ins are printed
+    assert output.index("server peserta siap") < output.index("Akun untuk masuk")
 
 
 def test_participant_and_instructor_log_in_with_their_roles(cli_hub, browser):
@@ -85,6 +87,7 @@ def test_ctrl_c_stops_hub_servers_and_proxy(cli_hub, browser):
     proc, _, _, port = cli_hub
     family = psutil.Process(proc.pid).children(recursive=True)
     assert any("configurable-http-proxy" in " ".join(p.cmdline()) for p in family)
+    assert any("jupyterhub-singleuser" in " ".join(p.cmdline()) for p in family)  # started ahead: stopped too
     proc.send_signal(signal.SIGINT)
     rest = proc.communicate(timeout=90)[0]
     assert proc.returncode == 0, rest
