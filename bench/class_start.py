@@ -60,8 +60,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 # the course copy has no node_modules: find this checkout's proxy on PATH, as make does
 os.environ["PATH"] = f"{REPO / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"
-# a runtime of its own: another hub building its runtime removes the builds before it, this one's too
-os.environ.setdefault("LATSAR_RUNTIME_ROOT", "/opt/latsar-pelayanan/runtime-class-start")
 from latsar.course import Course  # noqa: E402
 from latsar.hub import prestart  # noqa: E402
 from latsar.hub import server as hubmod  # noqa: E402

@@ -48,14 +48,8 @@ SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 KEEP_BYTECODE = shutil.ignore_patterns(".ipynb_checkpoints")
 
 
-ROOT_ENV = "LATSAR_RUNTIME_ROOT"
-
-
 def default_root() -> Path:
-    """Shared by every hub of this machine (root) or of this user; ``LATSAR_RUNTIME_ROOT`` gives a
-    hub its own (a benchmark next to other hubs: each build removes the builds before it)."""
-    if os.environ.get(ROOT_ENV):
-        return Path(os.environ[ROOT_ENV])
+    """Shared by every hub of this machine (root) or of this user."""
     if os.geteuid() == 0:
         return Path("/opt") / COURSE_ID / "runtime"
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / COURSE_ID / "runtime"
