@@ -110,11 +110,9 @@ def grades(course: Path) -> dict:
 def sandbox_mode(course: Path) -> str:
     """The sandbox mode both sides grade in: the course's nbgrader_config.py, as stock nbgrader reads it."""
     from latsar.course.nbgrader_api import load_config
-    from latsar.grading.kernels import ForkingExecute
-    from latsar.grading.sandbox import Sandbox
+    from latsar.grading.batch import preflight
 
-    config = load_config(Course.at(course))
-    return Sandbox(config=config).require(ForkingExecute(config=config).notebook_timeout)
+    return preflight(Course.at(course), load_config(Course.at(course)))
 
 
 def bench(size: int, workers: int | None, scratch: Path) -> dict:
