@@ -262,11 +262,10 @@ def configure(c, plan: HubPlan) -> None:
         INSTRUCTOR_GROUP: {"users": sorted(plan.instructors)},
         PARTICIPANT_GROUP: {"users": sorted(plan.participants)},
     }
-    c.JupyterHub.load_roles = roles(plan) + plan.extra_roles
     from latsar.hub.prestart import services as prestart_services  # start ahead, cull when idle
 
     ahead, ahead_roles = prestart_services(plan.state, plan.python_bin, plan.cull_idle_hours)
-    c.JupyterHub.load_roles = [*c.JupyterHub.load_roles, *ahead_roles]
+    c.JupyterHub.load_roles = [*roles(plan), *ahead_roles, *plan.extra_roles]
     c.JupyterHub.services = [grader_service(plan), *ahead, *plan.extra_services]
     from latsar.live.service import configure_hub as configure_live  # live quiz: service, roles, LATSAR_LIVE_URL
 
