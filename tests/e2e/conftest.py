@@ -183,8 +183,10 @@ def run_first_cell(page, shows, attempts: int = 3) -> list[str]:
     cell = page.locator(".jp-Cell").first
     prompt = cell.locator(".jp-InputPrompt")
     seen: list[str] = []
+    # ``a.or_(b)`` matches both when the idle indicator and the dialog show at once;
+    # ``.first`` keeps Playwright's strict mode from calling that an error (CI, stop 19)
     for attempt in range(1, attempts + 1):
-        expect(idle.or_(choose)).to_be_visible(timeout=120_000)
+        expect(idle.or_(choose).first).to_be_visible(timeout=120_000)
         if choose.is_visible():
             choose.click()
             seen.append(f"{attempt}: dialog pilih kernel")
@@ -196,12 +198,12 @@ def run_first_cell(page, shows, attempts: int = 3) -> list[str]:
             continue
         page.keyboard.press("Shift+Enter")
         try:  # the kernel took the cell: [*] or [n]
-            expect(prompt.or_(choose).filter(has_text=re.compile(r"\[(\*|\d+)\]|Select"))).to_be_visible(timeout=15_000)
+            expect(prompt.or_(choose).filter(has_text=re.compile(r"\[(\*|\d+)\]|Select")).first).to_be_visible(timeout=15_000)
         except AssertionError:
             seen.append(f"{attempt}: Shift+Enter tidak sampai (prompt {_text(prompt)!r})")
             continue
         try:
-            expect(shows.or_(choose)).to_be_visible(timeout=90_000)
+            expect(shows.or_(choose).first).to_be_visible(timeout=90_000)
         except AssertionError:
             seen.append(f"{attempt}: prompt {_text(prompt)!r}, output {_text(cell.locator('.jp-OutputArea'))!r}")
             continue
