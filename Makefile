@@ -19,13 +19,20 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# JupyterHub's proxy, pinned in package-lock.json.
+# JupyterHub's proxy and the lesson extension's build tools, pinned in package-lock.json.
 PROXY := node_modules/.bin/configurable-http-proxy
 $(PROXY): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(PROXY)
 
-install: $(STAMP) $(PROXY)
+# The lesson extension (labextension/): a lesson runs its cells when it opens and hides its code.
+# Built with jupyter-builder (PyPI) and @jupyter/builder (npm, pinned in package-lock.json).
+LESSON := latsar/hub/deploy/jupyter/common/labextensions/@latsar/lesson/package.json
+$(LESSON): $(STAMP) $(PROXY) $(wildcard labextension/package.json labextension/src/* labextension/style/*)
+	$(BIN)/jupyter-builder build labextension
+	touch $(LESSON)
+
+install: $(STAMP) $(PROXY) $(LESSON)
 
 # Commands find the proxy in the course folder's node_modules, else on PATH: a course copied
 # elsewhere (tests, benchmarks) finds this checkout's.
@@ -39,10 +46,10 @@ demo: $(STAMP)
 	$(BIN)/latsar demo --course .
 
 # Try the course on a local JupyterHub (see README, "JupyterHub").
-hub: $(STAMP) $(PROXY)
+hub: $(STAMP) $(PROXY) $(LESSON)
 	$(BIN)/latsar hub --course .
 
-test: system $(STAMP) $(PROXY)
+test: system $(STAMP) $(PROXY) $(LESSON)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 tests
 
 # The quick part, for the edit-test loop (under 3 minutes): no browser, hub, PostgreSQL or slow tests.

@@ -127,6 +127,8 @@ def sync_notebook(nb, bank: ItemBank):
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
+    # the lesson extension (labextension/) runs these notebooks on open and hides their code
+    nb.metadata["latsar"] = {"lesson": True}
     nbformat.validate(nb)
     return nb
 
