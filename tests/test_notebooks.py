@@ -96,6 +96,28 @@ def test_code_is_out_of_sight(assignment):
                 assert cell.metadata["nbgrader"]["locked"]
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_lesson_is_marked_for_the_lesson_extension(assignment, released):
+    """labextension/ runs and hides only notebooks that say so; the release keeps the mark."""
+    nb = nbformat.read(released.release / assignment / f"{assignment}.ipynb", as_version=4)
+    assert nb.metadata["latsar"] == {"lesson": True}
+    bare = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x")])
+    assert sync_notebook(bare, released.item_bank).metadata["latsar"] == {"lesson": True}
+
+
+#: What participants no longer do or see: a lesson runs itself (labextension/), and nbgrader's
+#: panel is reached from its menu, not a notebook-server tab.
+OUTDATED_INSTRUCTIONS = re.compile(r"Run All|Run ▸|tab \*\*Assignments")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_instructions_name_what_participants_see(assignment):
+    nb = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    stale = [f"sel {n}: {m.group(0)!r}" for n, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
+             for m in OUTDATED_INSTRUCTIONS.finditer(cell.source)]
+    assert stale == []
+
+
 def execute(path, cwd):
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
