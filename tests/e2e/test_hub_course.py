@@ -62,12 +62,22 @@ def open_notebook(page, hub, user: str, assignment: str) -> None:
     page.wait_for_timeout(2_000)
     assert not page.locator(".jp-Dialog").is_visible(), \
         f"JupyterLab asked {user} a question: {page.locator('.jp-Dialog').inner_text()!r}"
+    lesson_ran(page)
 
 
-def run_all(page, widgets: int) -> None:
-    menu(page, "Run", "Run All Cells")
+def lesson_ran(page) -> None:
+    """The lesson extension has run every cell (it marks the notebook while it runs).
+
+    Saving before that leaves the notebook modified: the outputs still arriving change it."""
+    page.wait_for_selector(".latsar-lesson", timeout=60_000)
+    page.wait_for_selector(".latsar-lesson-running", state="detached", timeout=120_000)
+
+
+def widgets_appear(page, widgets: int) -> None:
+    """The lesson runs itself (labextension/): nobody presses Run All, no code shows."""
     wait_until(lambda: page.locator(".widget-toggle-buttons").count() >= widgets, 120,
-               f"{widgets} tombol jawaban tampil")
+               f"{widgets} tombol jawaban tampil tanpa Run All")
+    assert page.locator(".jp-CodeCell .jp-Cell-inputWrapper:visible").count() == 0, "kode terlihat oleh peserta"
 
 
 def click_answers(page, item_ids: list[str], plan: dict[str, str]) -> None:
@@ -125,8 +135,8 @@ def course_run(hub, browser, steps):
         with step(page, "buka pelajaran berbahasa Indonesia"):
             open_notebook(page, hub, user, BAB2)
             page.locator(".jp-RenderedMarkdown h1", has_text="Materi Pokok 1 — Konsep Pelayanan Publik").wait_for()
-        with step(page, "jalankan semua sel dan lihat widget"):
-            run_all(page, len(items))
+        with step(page, "latihan dan soal muncul sendiri"):
+            widgets_appear(page, len(items))
             page.locator(".widget-radio-box, .widget-dropdown").first.scroll_into_view_if_needed()
         with step(page, "jawab 10 soal dengan klik"):
             click_answers(page, items, clicks[user])
