@@ -18,8 +18,9 @@ and runs its code cells over the kernel websocket.  The lesson counts as shown
 when the first graded item's widget is displayed (a ``display_data`` with
 ``application/vnd.jupyter.widget-view+json`` from the cell of ``MP1-01``).
 ``--browsers`` more participants, logging in within the same window, do the same
-in Chromium (Playwright, as the e2e tests): log in, open the notebook, *Run All
-Cells*, and wait until a graded item's answer buttons are visible.  Their times
+in Chromium (Playwright, as the e2e tests): log in, open the notebook and wait
+until a graded item's answer buttons are visible (the lesson extension runs the
+cells; nobody presses *Run All*).  Their times
 are printed apart: a class's browsers run on its participants' own computers,
 these run on the hub's two cores (and cost more CPU there than the hub, see the
 "CPU during the log-ins" line).  p50, p95 and max are over the N participants.
@@ -134,7 +135,6 @@ class Result:
         self.lab: float | None = None  # log-in → JupyterLab answers
         self.start_cpu: float | None = None
         self.error: str | None = None
-        self.retries = 0  # Run All Cells pressed again in Chromium
         self.fetched: float | None = None  # log-in → assignment fetched
         self.kernel: float | None = None  # log-in → the kernel's first reply
         self.kernel_cpu: float | None = None  # the kernel's CPU when the widget showed
@@ -254,17 +254,8 @@ async def browser_participant(browser, url: str, user: str, password: str, delay
         await page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
                                      ":text('Python 3 (ipykernel) | Idle')")
         widget = page.locator(".widget-toggle-buttons").first
-        for attempt in range(3):  # a Run All Cells pressed while the notebook still settles can be lost
-            await page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
-            await page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-            await page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-            try:
-                await widget.wait_for(state="visible", timeout=120_000)
-                break
-            except PlaywrightTimeout:
-                result.retries += 1
-                await page.screenshot(path=f"/tmp/class_start-{user}-{attempt}.png")
-        await widget.wait_for(state="visible", timeout=1_000)
+        # nobody presses Run All: the lesson extension (labextension/) runs the cells on open
+        await widget.wait_for(state="visible", timeout=TIMEOUT * 1000)
         result.seconds = time.perf_counter() - t0
     except Exception:
         await page.screenshot(path=f"/tmp/class_start-{user}.png")  # what the participant saw
@@ -330,8 +321,8 @@ def report(name: str, results: list[Result], window: float) -> float | None:
         return None
     print(f"{name}: {len(done)}/{len(results)} saw the widgets (log-ins within {window:.0f} s); log-in → widgets "
           f"of the {len(times)} through the API p50 {statistics.median(times):.1f} s, p95 {p95(times):.1f} s, "
-          f"max {max(times):.1f} s; in Chromium ({len(browser)}): {', '.join(f'{s:.1f}' for s in sorted(browser))} s "
-          f"(Run All pressed again {sum(r.retries for r in results)}x); failed {len(failed)}")
+          f"max {max(times):.1f} s; in Chromium ({len(browser)}): {', '.join(f'{s:.1f}' for s in sorted(browser))} s; "
+          f"failed {len(failed)}")
     phases = [("JupyterLab answers", "lab"), ("assignment fetched", "fetched"), ("kernel's first message", "kernel")]
     parts = []
     for label, name in phases:
