@@ -138,7 +138,9 @@ def run(course: Course, console: Console | None = None) -> pd.DataFrame:
     console.rule("latsar demo — Berorientasi Pelayanan")
     console.print("1/6 Membuat versi peserta (nbgrader generate_assignment) …")
     done = release.generate(course)
-    console.print(f"    {len(done)} tugas dirilis ke {course.release} (buka di JupyterLab)")
+    console.print(f"    {len(done)} tugas dirilis ke {course.release}")
+    console.print("    Lihat pelajarannya seperti peserta (JupyterLab berbahasa Indonesia, latihan muncul sendiri): "
+                  "jalankan make hub, lalu masuk dengan salah satu akun peserta yang dicetaknya.")
     course = workspace(course)
     release.generate(course)
     console.print(f"    kohort simulasi dinilai di folder terpisah {course.root}")
