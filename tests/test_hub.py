@@ -115,3 +115,13 @@ def test_this_process_holds_its_runtime_and_passes_it_to_the_hub(tmp_path):
             os.close(probe)
     finally:
         os.close(runtime._held.pop(build))
+
+
+def test_the_hub_refuses_to_start_without_the_lesson_extension(tmp_path):
+    """Lessons tell participants that their widgets appear by themselves: only true with the extension."""
+    from latsar.hub.server import LESSON_EXTENSION, HubError, require_lesson_extension
+
+    require_lesson_extension()  # make install built it
+    assert LESSON_EXTENSION.is_file()
+    with pytest.raises(HubError, match="make install"):
+        require_lesson_extension(tmp_path / "labextensions" / "@latsar" / "lesson" / "package.json")

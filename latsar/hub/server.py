@@ -88,6 +88,19 @@ def proxy_command(course_root: str | Path, proxy: str | None = None) -> str:
     return found
 
 
+#: The lesson extension ``make install`` builds from ``labextension/`` (see deploy/jupyter/common).
+LESSON_EXTENSION = DEPLOY / "jupyter" / "common" / "labextensions" / "@latsar" / "lesson" / "package.json"
+
+
+def require_lesson_extension(built: Path = LESSON_EXTENSION) -> None:
+    """Without it lessons show nothing until *Run All*, and their instructions say otherwise."""
+    if not built.is_file():
+        raise HubError(
+            f"Ekstensi pelajaran belum dibangun ({built.parent} tidak ada): tanpa itu latihan dan soal "
+            "tidak muncul sendiri. Jalankan `make install` di folder kursus (butuh Node.js), lalu coba lagi."
+        )
+
+
 @dataclass
 class HubPlan:
     course_root: str
@@ -409,6 +422,7 @@ def make_plan(course: Course, instructors: list[str], participants: list[str], p
         system_users = is_root
     if system_users and not is_root:
         raise HubError("Akun sistem (--system-users) hanya bisa dibuat oleh root; jalankan dengan sudo.")
+    require_lesson_extension()
     state = (state_dir or default_state_dir()).resolve()
     if state == course.root or course.root in state.parents:
         raise HubError(
