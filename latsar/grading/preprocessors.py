@@ -36,8 +36,8 @@ from traitlets import Bool
 
 from latsar.kernel.answers import AnswerStore
 from latsar.course import ITEM_BANK, find_course_root, mastered
-from latsar.authoring.itembank import ItemBank
-from latsar.authoring.notebooks import answer_source
+from latsar.authoring.itembank import LETTERS, ItemBank
+from latsar.authoring.notebooks import answer_source, item_options
 
 
 def _bank_for(resources) -> ItemBank:
@@ -61,7 +61,8 @@ class PinItemKeys(NbGraderPreprocessor):
         for cell in nb.cells:
             item_id, part = _part(cell)
             if part == "answer":
-                cell.source = answer_source(item_id, key=bank[item_id].key)
+                item = bank[item_id]
+                cell.source = answer_source(item_id, item_options(item), key=item.key)
         return nb, resources
 
 
