@@ -19,6 +19,7 @@ are already in sync with the bank.
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 from pathlib import Path
@@ -55,6 +56,28 @@ def answer_source(item_id: str, options: Sequence[str] | None = None, *, key: st
             "### END HIDDEN TESTS",
         ]
     )
+
+
+def without_option_texts(source: str) -> str:
+    """``source`` with the texts of its ``choose(item_id, [...])`` call left out: ``choose(item_id)``.
+
+    Rewording an option changes the answer cell, so a submission fetched from an
+    earlier release (or from one made before the texts travelled in the call)
+    differs from the current release there without any edit by the participant.
+    Only a plain list of strings is left out; any other change still shows."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    for node in tree.body:
+        call = node.value if isinstance(node, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "choose"
+                and len(call.args) == 2 and not call.keywords and isinstance(call.args[1], ast.List)):
+            continue
+        if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in call.args[1].elts):
+            bare = f"choose({ast.get_source_segment(source, call.args[0])})"
+            return source.replace(ast.get_source_segment(source, call), bare, 1)
+    return source
 
 
 def item_options(item: Item) -> list[str]:
