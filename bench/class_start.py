@@ -253,7 +253,7 @@ async def browser_participant(browser, url: str, user: str, password: str, delay
         await page.goto(f"{url}/user/{user}/lab/tree/{NOTEBOOK}")
         await page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
                                      ":text('Python 3 (ipykernel) | Idle')")
-        widget = page.locator(".widget-toggle-buttons").first
+        widget = page.locator(".latsar-opsi").first  # an answer button (latsar/kernel/answers.py)
         for attempt in range(3):  # a Run All Cells pressed while the notebook still settles can be lost
             await page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
             await page.click(".lm-MenuBar-itemLabel:text-is('Run')")
