@@ -229,7 +229,6 @@ def _cookie(http: httpx.AsyncClient, name: str, path: str) -> str:
 # -- one participant in Chromium ------------------------------------------------
 
 async def browser_participant(browser, url: str, user: str, password: str, delay: float, result: Result) -> None:
-    from playwright.async_api import TimeoutError as PlaywrightTimeout
 
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(TIMEOUT * 1000)
@@ -253,7 +252,7 @@ async def browser_participant(browser, url: str, user: str, password: str, delay
         await page.goto(f"{url}/user/{user}/lab/tree/{NOTEBOOK}")
         await page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
                                      ":text('Python 3 (ipykernel) | Idle')")
-        widget = page.locator(".widget-toggle-buttons").first
+        widget = page.locator(".latsar-opsi").first  # an answer button (latsar/kernel/answers.py)
         # nobody presses Run All: the lesson extension (labextension/) runs the cells on open
         await widget.wait_for(state="visible", timeout=TIMEOUT * 1000)
         result.seconds = time.perf_counter() - t0

@@ -195,6 +195,20 @@ def without_release_check(base=None):
     return config
 
 
+def option_buttons(box) -> dict:
+    """The answer buttons of a :func:`latsar.kernel.answers.choice_widget`, by letter."""
+    return dict(zip(LETTERS, box.children[0].children))
+
+
+def click(item_id: str, folder: Path, letter: str, options=None):
+    """What a participant's click does: show the item's buttons in ``folder`` and click ``letter``."""
+    from latsar.kernel.answers import choice_widget
+
+    box = choice_widget(item_id, folder, options)
+    option_buttons(box)[letter].click()
+    return box
+
+
 def click_scores(course: Course, student: str, assignment: str) -> dict[str, float]:
     """What `student`'s clicks (the submitted .jawaban.json) earn per item: the true score."""
     import json

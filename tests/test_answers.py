@@ -5,7 +5,11 @@ import os
 
 import pytest
 
-from latsar.kernel.answers import ANSWER_FILE, AnswerStore, NotAnswered, WrongAnswer, check, choice_widget
+import ipywidgets as widgets
+
+from latsar.kernel.answers import ANSWER_FILE, AnswerStore, NotAnswered, WrongAnswer, check, choice_widget, choose
+
+from .conftest import click, option_buttons
 
 
 @pytest.fixture
@@ -17,40 +21,109 @@ def workdir(tmp_path, monkeypatch):
     return folder
 
 
-def buttons(box):
-    return box.children[0]
+OPTIONS = [
+    "Undang-Undang Nomor 4 Tahun 2014",
+    "Undang-Undang Nomor 5 Tahun 2014",
+    "Undang-Undang Nomor 4 Tahun 2015",
+    # long enough to wrap on a laptop screen
+    "semua pihak, baik warga negara maupun penduduk, dalam wujud orang-perseorangan, kelompok, "
+    "maupun badan hukum yang berstatus penerima manfaat pelayanan publik",
+]
 
 
 def status(box):
     return box.children[1].value
 
 
-def test_click_is_saved_at_once_and_confirmed(workdir):
-    box = choice_widget("MP1-01", workdir)
+def test_options_are_the_buttons_one_per_row_full_width(workdir):
+    box = choice_widget("MP1-01", workdir, OPTIONS)
+    buttons = option_buttons(box)
+    # real <button>s (Tab, Enter and Space work); the text is the accessible name: letter and option
+    assert all(type(b) is widgets.Button for b in buttons.values())
+    assert [b.description for b in buttons.values()] == [f"{k}. {t}" for k, t in zip("abcd", OPTIONS)]
+    assert isinstance(box.children[0], widgets.VBox)  # one per row
+    assert all(b.layout.width == "100%" and b.layout.height == "auto" for b in buttons.values())
+    assert all("latsar-opsi" in b._dom_classes for b in buttons.values())
+    assert "white-space: normal" in status(box)  # long options wrap instead of being cut off
     assert "Belum dijawab" in status(box)
-    buttons(box).value = "c"
+    assert not any("dipilih" in b.description or b.button_style for b in buttons.values())
+
+
+def test_click_is_saved_at_once_and_marked_in_words(workdir):
+    box = choice_widget("MP1-01", workdir, OPTIONS)
+    option_buttons(box)["c"].click()
     saved = json.loads((workdir / ANSWER_FILE).read_text())
-    assert saved["answers"] == {"MP1-01": "c"}
+    assert saved == {"format": "latsar-jawaban/1", "answers": {"MP1-01": "c"}}
     assert "Jawaban <b>c</b> tersimpan" in status(box)
+    marked = {k: b for k, b in option_buttons(box).items() if "✔ dipilih" in b.description}
+    assert list(marked) == ["c"] and marked["c"].description.startswith(f"c. {OPTIONS[2]}")
+    assert marked["c"].button_style == "success" and marked["c"].tooltip == "Jawaban c dipilih"
+    option_buttons(box)["a"].click()  # changed mind: the mark moves
+    assert [k for k, b in option_buttons(box).items() if b.button_style] == ["a"]
+    assert "dipilih" not in option_buttons(box)["c"].description
+    assert AnswerStore(workdir).load() == {"MP1-01": "a"}
 
 
 def test_choice_survives_a_new_kernel(workdir):
-    buttons(choice_widget("MP1-01", workdir)).value = "b"
-    buttons(choice_widget("MP1-02", workdir)).value = "d"
-    buttons(choice_widget("MP1-01", workdir)).value = "a"  # changed mind
+    click("MP1-01", workdir, "b", OPTIONS)
+    click("MP1-02", workdir, "d", OPTIONS)
+    click("MP1-01", workdir, "a", OPTIONS)  # changed mind
     # a fresh widget (kernel restart, notebook reopened) shows the saved choice
-    again = choice_widget("MP1-01", workdir)
-    assert buttons(again).value == "a"
+    again = choice_widget("MP1-01", workdir, OPTIONS)
+    assert "✔ dipilih" in option_buttons(again)["a"].description
     assert "tersimpan" in status(again)
     assert AnswerStore(workdir).load() == {"MP1-01": "a", "MP1-02": "d"}
 
 
+def test_without_options_the_buttons_are_the_bare_letters(workdir):
+    """choose("MP1-01") of notebooks released before the options travelled in the call."""
+    box = click("MP1-01", workdir, "d")
+    assert [b.description for b in option_buttons(box).values()] == ["a", "b", "c", "d  ✔ dipilih"]
+    assert AnswerStore(workdir).load() == {"MP1-01": "d"}
+
+
+def test_a_failed_save_keeps_the_mark_on_the_saved_choice(workdir, monkeypatch):
+    box = click("MP1-01", workdir, "b", OPTIONS)
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(AnswerStore, "set", full)
+    option_buttons(box)["d"].click()
+    assert "Jawaban belum tersimpan" in status(box)
+    assert [k for k, b in option_buttons(box).items() if b.button_style] == ["b"]
+
+
 def test_no_answer_file_is_written_inside_the_course(course, monkeypatch):
     folder = course.source / "bab2_konsep_pelayanan_publik"
-    box = choice_widget("MP1-01", folder)
-    buttons(box).value = "b"
+    box = click("MP1-01", folder, "b", OPTIONS)
     assert not (folder / ANSWER_FILE).exists()
     assert "pratinjau" in status(box)
+
+
+def test_choose_shows_the_widget_and_prints_under_autograde(workdir, monkeypatch, capsys):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    choose("MP1-01", OPTIONS)
+    assert len(shown) == 1 and option_buttons(shown[0])["a"].description == f"a. {OPTIONS[0]}"
+    # under nbgrader autograde: no widget, the saved choice among the options as text
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    AnswerStore(workdir).set("MP1-01", "b")
+    choose("MP1-01", OPTIONS)
+    choose("MP1-02", OPTIONS)
+    choose("MP1-01")
+    assert len(shown) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:5] == ["Jawaban tersimpan: b", f"  a. {OPTIONS[0]}", f"✔ b. {OPTIONS[1]}   ← jawaban tersimpan",
+                           f"  c. {OPTIONS[2]}", f"  d. {OPTIONS[3]}"]
+    assert printed[5:7] == ["Belum dijawab.", f"  a. {OPTIONS[0]}"] and "✔" not in "".join(printed[6:10])
+    assert printed[10:] == ["Jawaban tersimpan: b"]
+
+
+def test_choose_refuses_a_wrong_number_of_options(workdir):
+    with pytest.raises(ValueError, match="4 teks pilihan"):
+        choice_widget("MP1-01", workdir, OPTIONS[:3])
 
 
 def test_damaged_answer_file_reads_as_unanswered(workdir):
@@ -66,9 +139,10 @@ def test_check_passes_only_on_the_key_and_never_names_it(workdir):
     check("MP1-01", **check_args)
     with pytest.raises(WrongAnswer) as wrong:
         check("MP1-01", key="d")
-    assert "d" not in str(wrong.value).replace("Jawaban", "").replace("soal", "").replace("untuk", "").replace("tidak", "").replace("belum", "")
-    with pytest.raises(NotAnswered):
+    assert str(wrong.value) == "Jawaban a untuk soal ini belum tepat."  # neither the key nor the id
+    with pytest.raises(NotAnswered) as unanswered:
         check("MP1-02", key="b")
+    assert str(unanswered.value) == "Soal ini belum dijawab."
 
 
 def test_check_without_key_uses_the_bank_inside_the_course(course, monkeypatch):

@@ -5,11 +5,12 @@ import subprocess
 import pytest
 
 from latsar.results import scores
-from latsar.kernel.answers import AnswerStore, choice_widget
+from latsar.kernel.answers import AnswerStore
+from latsar.authoring.notebooks import item_options
 from latsar.course import ASSIGNMENTS
 from latsar.authoring.itembank import LETTERS
 
-from .conftest import BIN, released_course
+from .conftest import BIN, click, released_course
 
 COURSE_ID = "latsar-pelayanan"
 
@@ -52,7 +53,7 @@ def round_trip(tmp_path_factory):
                 if (n + shift) % 4 == 3:
                     continue  # leaves some items unanswered
                 letter = item.key if (n + shift) % 3 == 0 else LETTERS[(LETTERS.index(item.key) + 1 + shift) % 4]
-                choice_widget(item.id, folder).children[0].value = letter
+                click(item.id, folder, letter, item_options(item))
                 clicks[(user, item.id)] = letter
             run(["nbgrader", "submit", assignment], home, home, user, exchange)
     for assignment in ASSIGNMENTS:

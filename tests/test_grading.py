@@ -6,10 +6,10 @@ import shutil
 import pytest
 
 from latsar.results import scores
-from latsar.kernel.answers import choice_widget
+from latsar.authoring.notebooks import item_options
 from latsar.authoring.itembank import LETTERS
 
-from .conftest import copy_course, nbgrader
+from .conftest import click, copy_course, nbgrader
 
 GRADED = ("bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan")
 
@@ -23,7 +23,7 @@ def test_key_answers_score_full_marks_through_stock_nbgrader_commands(tmp_path):
         home = tmp_path / "home" / assignment
         shutil.copytree(course.release / assignment, home)
         for item in course.item_bank.for_assignment(assignment):
-            choice_widget(item.id, home).children[0].value = item.key
+            click(item.id, home, item.key, item_options(item))
         # … and their folder is what gets submitted
         shutil.copytree(home, course.submission_dir("peserta01", assignment))
         nbgrader(course, "autograde", assignment, "--force")

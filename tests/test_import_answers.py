@@ -5,9 +5,10 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from latsar.kernel.answers import choice_widget
 from latsar.cli import main
 from latsar.grading.import_answers import AnswerSheetError, import_answers
+
+from .conftest import click
 
 BAB2, BAB3 = "bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan"
 
@@ -39,7 +40,7 @@ def test_imported_answers_equal_what_clicks_write(released_copy, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(released_copy.release / BAB2, home)
     for item_id, letter in (("MP1-02", "c"), ("MP1-01", "d"), ("MP1-07", "a")):
-        choice_widget(item_id, home).children[0].value = letter
+        click(item_id, home, letter)
     sheet = write(tmp_path, "peserta_id,item_id,pilihan\np1,MP1-01,d\np1,MP1-07,a\np1,MP1-02,c\np1,MP1-04,\n")
     import_answers(sheet, released_copy)
     imported = released_copy.submission_dir("p1", BAB2)

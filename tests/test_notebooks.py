@@ -1,5 +1,6 @@
 """Lesson notebooks: committed clean, in sync with the bank, complete, and runnable."""
 
+import ast
 import json
 import re
 import shutil
@@ -11,7 +12,7 @@ from nbclient import NotebookClient
 
 from latsar.kernel.answers import write_answers
 from latsar.course import ASSIGNMENTS
-from latsar.authoring.notebooks import is_activity, items_in, sync_notebook
+from latsar.authoring.notebooks import answer_source, is_activity, item_options, items_in, stem_source, sync_notebook
 
 from .conftest import REPO
 
@@ -45,6 +46,46 @@ def test_each_evaluation_holds_its_ten_items_in_order(released):
     for mp, assignment in ((1, ASSIGNMENTS[1]), (2, ASSIGNMENTS[2])):
         nb = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
         assert items_in(nb) == [i.id for i in bank.for_materi_pokok(mp)]
+
+
+ITEM_ID = re.compile(r"\b(MP|LAT)[12]-\d{2}\b")
+
+
+def test_stem_shows_the_number_and_stem_but_no_id_and_no_options(released):
+    item = released.item_bank["MP1-01"]
+    source = stem_source(item)
+    assert source == f"**Soal 1**\n\n{item.stem}"
+    assert not ITEM_ID.search(source)
+    assert not any(text in source for text in item.options.values())  # they are the buttons
+
+
+def choose_call(source: str) -> ast.Call:
+    calls = [n.value for n in ast.parse(source).body
+             if isinstance(n, ast.Expr) and getattr(n.value.func, "id", None) == "choose"]
+    assert len(calls) == 1
+    return calls[0]
+
+
+def test_answer_cell_carries_the_option_texts_and_no_key(released):
+    bank = released.item_bank
+    for item in bank:
+        source = answer_source(item.id, item_options(item))
+        call = choose_call(source)
+        assert [ast.literal_eval(a) for a in call.args] == [item.id, [item.options[k] for k in "abcd"]]
+        assert "key=" not in source
+        pinned = answer_source(item.id, item_options(item), key=item.key)
+        assert pinned.replace(f'check("{item.id}", key="{item.key}")', f'check("{item.id}")') == source
+    # quotes and backslashes in an option stay text
+    odd = ['kata "kutip"', "garis \\ miring", "baris\nbaru", "\u2019"]
+    assert ast.literal_eval(ast.unparse(choose_call(answer_source("MP1-01", odd)).args[1])) == odd
+    assert choose_call(answer_source("MP1-01")).args[1:] == []  # no options: bare letters
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_participants_see_no_item_id(assignment, released):
+    """Ids stay in cell metadata and code (hidden); markdown shows "Soal N" only."""
+    nb = nbformat.read(released.release_notebook(assignment), as_version=4)
+    assert [c.id for c in nb.cells if c.cell_type == "markdown" and ITEM_ID.search(c.source)] == []
 
 
 def free_text_ids(assignment):

@@ -7,6 +7,7 @@ grade id, and believes a test that the participant's own code patched.
 
 import copy
 
+import nbformat
 import pandas as pd
 
 from latsar.grading import batch as autograde
@@ -122,3 +123,30 @@ def test_tampering_is_graded_on_the_clicks_and_listed(released_copy, tmp_path):
     from openpyxl import load_workbook
 
     assert "Perlu diperiksa" in load_workbook(files.excel).sheetnames
+
+
+def test_option_texts_of_an_earlier_release_are_no_tampering(released_copy, tmp_path):
+    """A submission fetched before an option was reworded (or before the texts travelled in the
+    call) differs from the new release only in those texts: not flagged. Other edits still are."""
+    from latsar.grading.inspect import inspect_submission
+
+    course = released_copy
+    import_answers(write_sheet([(s, "MP1-01", "a") for s in ("lama", "diubah", "kode")], tmp_path / "s.csv"), course)
+
+    def replace(old, new):
+        def edit(nb):
+            cell = cells_with(nb, "MP1-01")[0]
+            assert old in cell.source
+            cell.source = cell.source.replace(old, new)
+        return edit
+
+    item = course.item_bank["MP1-01"]
+    first = f'"{item.options["a"]}"'
+    call = next(c.source for c in cells_with(nbformat.read(course.release_notebook(BAB2), as_version=4), "MP1-01"))
+    bare = 'choose("MP1-01")'
+    edit_submission(course, "lama", BAB2, replace(call.split("\n", 1)[1], bare))
+    edit_submission(course, "diubah", BAB2, replace(first, '"Undang-Undang (kata lama)"'))
+    edit_submission(course, "kode", BAB2, replace(first, '__import__("os").getcwd()'))
+    assert inspect_submission(course, "lama", BAB2) == []
+    assert inspect_submission(course, "diubah", BAB2) == []
+    assert inspect_submission(course, "kode", BAB2) == ["sel terkunci diubah peserta (dipulihkan): MP1-01"]

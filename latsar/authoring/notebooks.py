@@ -3,9 +3,10 @@
 Authors mark cells (see ``docs/authoring.md``); this module turns the marks
 into nbgrader cells so that no one writes nbgrader metadata by hand:
 
-- an item mark becomes a read-only stem cell (markdown, from the bank) and a
-  locked *autograder test* cell that shows the answer buttons and, in a hidden
-  test region, checks the saved choice.  The source version carries no key:
+- an item mark becomes a read-only stem cell (markdown, from the bank: "Soal N"
+  and the stem) and a locked *autograder test* cell that shows the options as
+  answer buttons (their texts are written into the call) and, in a hidden test
+  region, checks the saved choice.  The source version carries no key:
   :class:`latsar.grading.preprocessors.PinItemKeys` writes it into the gradebook's
   copy at ``generate_assignment``;
 - an activity cell gets a hidden input and is made read-only;
@@ -18,8 +19,11 @@ are already in sync with the bank.
 
 from __future__ import annotations
 
+import ast
 import copy
+import json
 from pathlib import Path
+from typing import Sequence
 
 import nbformat
 
@@ -30,13 +34,22 @@ NBGRADER_SCHEMA = 3
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def answer_source(item_id: str, key: str | None = None) -> str:
-    """Source of an item's test cell; with ``key`` for the gradebook copy only."""
+def answer_source(item_id: str, options: Sequence[str] | None = None, *, key: str | None = None) -> str:
+    """Source of an item's test cell; with ``key`` for the gradebook copy only.
+
+    ``options`` (the texts of a–d, from the bank) travel in the call to ``choose``:
+    the participant's kernel never has the bank, and the buttons are the options.
+    They are the same whatever the key, so the release does not depend on it."""
     call = f'check("{item_id}")' if key is None else f'check("{item_id}", key="{key}")'
+    if options:
+        texts = [f"    {json.dumps(str(text), ensure_ascii=False)}," for text in options]
+        show = [f'choose("{item_id}", [', *texts, "])"]
+    else:
+        show = [f'choose("{item_id}")']
     return "\n".join(
         [
             "from latsar.answers import choose",
-            f'choose("{item_id}")',
+            *show,
             "### BEGIN HIDDEN TESTS",
             "from latsar.answers import check",
             call,
@@ -45,9 +58,38 @@ def answer_source(item_id: str, key: str | None = None) -> str:
     )
 
 
+def without_option_texts(source: str) -> str:
+    """``source`` with the texts of its ``choose(item_id, [...])`` call left out: ``choose(item_id)``.
+
+    Rewording an option changes the answer cell, so a submission fetched from an
+    earlier release (or from one made before the texts travelled in the call)
+    differs from the current release there without any edit by the participant.
+    Only a plain list of strings is left out; any other change still shows."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    for node in tree.body:
+        call = node.value if isinstance(node, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "choose"
+                and len(call.args) == 2 and not call.keywords and isinstance(call.args[1], ast.List)):
+            continue
+        if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in call.args[1].elts):
+            bare = f"choose({ast.get_source_segment(source, call.args[0])})"
+            return source.replace(ast.get_source_segment(source, call), bare, 1)
+    return source
+
+
+def item_options(item: Item) -> list[str]:
+    """The texts of options a–d, in letter order."""
+    return [item.options[letter] for letter in LETTERS]
+
+
 def stem_source(item: Item) -> str:
-    options = "\n".join(f"- **{letter}.** {item.options[letter]}" for letter in LETTERS)
-    return f"**Soal {item.number}** ({item.id})\n\n{item.stem}\n\n{options}"
+    """The stem cell: the item's number (its id is for instructors: cell metadata, reports) and stem.
+
+    The options are not listed here: they are the buttons of the answer cell below."""
+    return f"**Soal {item.number}**\n\n{item.stem}"
 
 
 def _nbgrader(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: int | None = None) -> dict:
@@ -69,7 +111,7 @@ def item_cells(item: Item) -> list:
     # Read-only in JupyterLab but not an nbgrader cell: nbgrader can only put back a
     # deleted grade cell after a preceding *grade* cell (OverwriteCells.add_missing_cells).
     stem.metadata = {"deletable": False, "editable": False, "latsar": {"item": item.id, "part": "stem"}}
-    answer = nbformat.v4.new_code_cell(answer_source(item.id))
+    answer = nbformat.v4.new_code_cell(answer_source(item.id, item_options(item)))
     answer.metadata = {
         "jupyter": {"source_hidden": True},
         "latsar": {"item": item.id, "part": "answer"},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+from latsar.authoring.notebooks import without_option_texts
 from latsar.course import ANSWER_FILE, Course
 
 #: Files a submission may hold besides the release's own (submission_secret.txt: nbgrader's exchange
@@ -136,7 +137,9 @@ def inspect_submission(course: Course, student: str, assignment: str) -> list[st
         if len(cells) > 1:
             notes.append(f"sel {grade_id} digandakan ({len(cells)} kali); hanya satu yang dinilai")
         original, cell = _meta(given[grade_id]), _meta(cells[0])
-        if _source(cells[0]) != _source(given[grade_id]) and original.get("locked"):
+        # the option texts in an answer cell follow the bank, not the participant (without_option_texts)
+        if without_option_texts(_source(cells[0])) != without_option_texts(_source(given[grade_id])) \
+                and original.get("locked"):
             edited.append(grade_id)
         for field in ("points", "locked", "grade", "solution"):
             if cell.get(field) != original.get(field):

@@ -36,8 +36,8 @@ from traitlets import Bool
 
 from latsar.kernel.answers import AnswerStore
 from latsar.course import ITEM_BANK, find_course_root, mastered
-from latsar.authoring.itembank import ItemBank
-from latsar.authoring.notebooks import answer_source
+from latsar.authoring.itembank import LETTERS, ItemBank
+from latsar.authoring.notebooks import answer_source, item_options
 
 
 def _bank_for(resources) -> ItemBank:
@@ -61,7 +61,8 @@ class PinItemKeys(NbGraderPreprocessor):
         for cell in nb.cells:
             item_id, part = _part(cell)
             if part == "answer":
-                cell.source = answer_source(item_id, key=bank[item_id].key)
+                item = bank[item_id]
+                cell.source = answer_source(item_id, item_options(item), key=item.key)
         return nb, resources
 
 
@@ -118,11 +119,14 @@ class ItemFeedback(NbGraderPreprocessor):
                 text += f" Jawaban yang benar: <b>{item.key}</b>."
             color = "#b00020"
         plain = html.unescape(text.replace("<b>", "").replace("</b>", ""))
-        cell.source = f"# Soal {item.id}"
+        options, options_plain = _options(item, letter)
+        cell.source = f"# Soal {item.number}"
+        cell.metadata.setdefault("latsar", {})["number"] = item.number  # the template's heading
         cell.outputs = [
             new_output(
                 "display_data",
-                data={"text/html": f"<p style='color:{color}'>{text}</p>", "text/plain": plain},
+                data={"text/html": f"{options}<p style='color:{color}'>{text}</p>",
+                      "text/plain": f"{options_plain}\n{plain}"},
             )
         ]
         cell.execution_count = None
@@ -140,6 +144,22 @@ class ItemFeedback(NbGraderPreprocessor):
         ]
         cell.execution_count = None
         cell.metadata.setdefault("transient", {})["remove_source"] = True
+
+
+def _options(item, letter: str | None) -> tuple[str, str]:
+    """The options a–d as the participant saw them (the stem cell does not list them: in the
+    notebook they are the answer buttons), their own choice marked; never the key."""
+    rows, lines = [], []
+    for option in LETTERS:
+        text = f"{option}. {item.options[option]}"
+        if option == letter:
+            rows.append(f"<li><b>{html.escape(text)}</b> ← jawaban Anda</li>")
+            lines.append(f"✔ {text}   ← jawaban Anda")
+        else:
+            rows.append(f"<li>{html.escape(text)}</li>")
+            lines.append(f"  {text}")
+    return (f"<ul>{''.join(rows)}</ul>",
+            "\n".join(lines))
 
 
 def summary(bank: ItemBank, results) -> dict:

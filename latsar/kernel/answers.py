@@ -7,7 +7,8 @@ with the notebook through ``nbgrader submit``, ``collect`` and ``autograde``;
 the hidden test of each item reads it, and reports read the chosen letters from
 it (nbgrader itself keeps only points).
 
-The released notebook only ever calls :func:`choose`; :func:`check` runs in the
+The released notebook only ever calls :func:`choose`, with the texts of the
+options (the kernel never has the item bank, which holds the keys); :func:`check` runs in the
 hidden test whose key is pinned into the gradebook at ``generate_assignment``
 (see :mod:`latsar.grading.preprocessors`).  Neither message ever names the key.
 """
@@ -18,6 +19,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 from latsar.course import ANSWER_FILE, find_course_root
 from latsar.course.files import atomic_write
@@ -78,21 +80,24 @@ def _preview_mode(folder: Path) -> bool:
     return find_course_root(folder) is not None
 
 
-def choose(item_id: str) -> None:
-    """Show the answer buttons a–d of one graded item and persist each click.
+def choose(item_id: str, options: Sequence[str] | None = None) -> None:
+    """Show one graded item's options as buttons and persist each click.
+
+    ``options`` are the texts of a–d, written into the released cell by
+    ``latsar sync`` (the kernel never has the item bank); without them (older
+    notebooks) the buttons are the bare letters.
 
     While nbgrader autogrades (``NBGRADER_EXECUTION=autograde``) nobody can
-    click, so the saved choice is shown as text instead of building widgets:
-    the instructor reads it in the formgrader, and grading skips hundreds of
-    widget messages per notebook.
+    click, so the saved choice is printed as text instead of building widgets,
+    with the options and the saved one marked: the instructor reads it in the
+    formgrader, and grading skips hundreds of widget messages per notebook.
     """
+    if autograding():
+        print(saved_text(AnswerStore(Path.cwd()).get(item_id), options))
+        return
     from IPython.display import display
 
-    if autograding():
-        letter = AnswerStore(Path.cwd()).get(item_id)
-        print(f"Jawaban tersimpan: {letter}" if letter else "Belum dijawab.")
-        return
-    display(choice_widget(item_id, Path.cwd()))
+    display(choice_widget(item_id, Path.cwd(), options))
 
 
 def autograding() -> bool:
@@ -100,53 +105,106 @@ def autograding() -> bool:
     return os.environ.get("NBGRADER_EXECUTION") == "autograde"
 
 
-def choice_widget(item_id: str, folder: Path):
-    """Buttons a–d plus a status line; a click is saved to ``folder`` at once."""
+def saved_text(letter: str | None, options: Sequence[str] | None = None) -> str:
+    """The saved choice as plain text; with ``options``, every option, the saved one marked."""
+    head = f"Jawaban tersimpan: {letter}" if letter else "Belum dijawab."
+    if not options:
+        return head
+    lines = [head]
+    for option, text in zip(LETTERS, _texts(options)):
+        mark = "✔" if option == letter else " "
+        lines.append(f"{mark} {option}. {text}" + ("   ← jawaban tersimpan" if option == letter else ""))
+    return "\n".join(lines)
+
+
+def _texts(options: Sequence[str]) -> list[str]:
+    texts = [str(text) for text in options]
+    if len(texts) != len(LETTERS):
+        raise ValueError(f"butuh {len(LETTERS)} teks pilihan (a–d), bukan {len(texts)}")
+    return texts
+
+
+#: Option buttons are full width and wrap long texts; ipywidgets' buttons are one line, cut off
+#: with an ellipsis.  An HTML widget's value is not sanitized, so its <style> reaches the page.
+STYLE = """<style>
+.latsar-opsi.jupyter-button {
+  white-space: normal; height: auto; min-height: var(--jp-widgets-inline-height, 28px);
+  text-align: left; line-height: 1.4; padding: 6px 12px; overflow: visible; text-overflow: clip;
+}
+.latsar-opsi.jupyter-button.mod-success { font-weight: bold; }
+.latsar-opsi.jupyter-button:focus-visible { outline: 3px solid #1565c0; outline-offset: 1px; }
+</style>"""
+
+
+def choice_widget(item_id: str, folder: Path, options: Sequence[str] | None = None):
+    """One button per option plus a status line; a click is saved to ``folder`` at once.
+
+    With ``options`` each button is a whole row, "b. <text>"; without, the bare
+    letters a–d.  They are ``<button>`` elements, so Tab, Enter and Space work,
+    and each one's accessible name is its letter and text.  The saved choice is
+    marked in words (*✔ dipilih*), not by colour alone.
+
+    The box's children are the buttons' box (``children[0]``, one button per
+    letter, in order) and the status line (``children[1]``).
+    """
     import ipywidgets as widgets
 
     folder = Path(folder)
     preview = _preview_mode(folder)
     store = AnswerStore(folder)
-    current = None if preview else store.get(item_id)
+    texts = _texts(options) if options else None
+    labels = {letter: f"{letter}. {texts[n]}" if texts else letter for n, letter in enumerate(LETTERS)}
 
-    buttons = widgets.ToggleButtons(
-        options=[(letter, letter) for letter in LETTERS],
-        value=current,
-        description="Jawaban:",
-        tooltips=[f"Pilih jawaban {letter}" for letter in LETTERS],
-        style={"button_width": "3.5em"},
-    )
+    buttons = {}
+    for letter in LETTERS:
+        layout = widgets.Layout(width="100%", height="auto", margin="2px 0") if texts else \
+            widgets.Layout(width="auto", min_width="3.5em")
+        button = widgets.Button(description=labels[letter], layout=layout)
+        button.add_class("latsar-opsi")
+        buttons[letter] = button
     status = widgets.HTML()
+
+    def mark(chosen: str | None) -> None:
+        for letter, button in buttons.items():
+            picked = letter == chosen
+            button.description = f"{labels[letter]}  ✔ dipilih" if picked else labels[letter]
+            button.button_style = "success" if picked else ""
+            button.tooltip = f"Jawaban {letter} dipilih" if picked else f"Pilih jawaban {letter}"
 
     def show(letter: str | None, error: str | None = None) -> None:
         if error:
-            status.value = f"<span style='color:#b00020'>⚠ {error}</span>"
+            text = f"<span style='color:#b00020'>⚠ {error}</span>"
         elif preview:
-            status.value = (
-                "<i>Mode pratinjau pengampu: pilihan tidak disimpan di folder kursus.</i>"
-            )
+            text = "<i>Mode pratinjau pengampu: pilihan tidak disimpan di folder kursus.</i>"
         elif letter is None:
-            status.value = "<span style='color:#666'>Belum dijawab — klik salah satu huruf.</span>"
+            where = "salah satu pilihan di atas" if texts else "salah satu huruf"
+            text = f"<span style='color:#666'>Belum dijawab — klik {where}.</span>"
         else:
-            status.value = (
-                f"<span style='color:#1b5e20'>✔ Jawaban <b>{letter}</b> tersimpan.</span>"
-            )
+            text = f"<span style='color:#1b5e20'>✔ Jawaban <b>{letter}</b> tersimpan.</span>"
+        status.value = STYLE + text
 
-    def on_change(change) -> None:
-        letter = change["new"]
-        if letter is None or preview:
-            show(letter)
-            return
-        try:
-            store.set(item_id, letter)
-        except OSError as exc:
-            show(None, f"Jawaban belum tersimpan ({exc.strerror}). Coba klik lagi atau hubungi pengampu.")
-        else:
-            show(letter)
+    def on_click(letter: str):
+        def clicked(_button) -> None:
+            if preview:
+                mark(letter)
+                show(letter)
+                return
+            try:
+                store.set(item_id, letter)
+            except OSError as exc:
+                show(None, f"Jawaban belum tersimpan ({exc.strerror}). Coba klik lagi atau hubungi pengampu.")
+            else:
+                mark(letter)
+                show(letter)
+        return clicked
 
-    buttons.observe(on_change, names="value")
+    for letter, button in buttons.items():
+        button.on_click(on_click(letter))
+    current = None if preview else store.get(item_id)
+    mark(current)
     show(current)
-    return widgets.VBox([buttons, status])
+    box = widgets.VBox if texts else widgets.HBox
+    return widgets.VBox([box(list(buttons.values()), layout=widgets.Layout(width="100%")), status])
 
 
 class NotAnswered(AssertionError):
@@ -172,8 +230,10 @@ def check(item_id: str, key: str | None = None) -> None:
         from latsar.authoring.itembank import ItemBank
 
         key = ItemBank.load(root / "course_data" / "item_bank.yaml")[item_id].key
+    # the item's number is not known here and its id is not for participants: the messages
+    # stand under the item itself (the formgrader's cell, the feedback's verdict)
     if chosen is None:
-        raise NotAnswered(f"Soal {item_id} belum dijawab.")
+        raise NotAnswered("Soal ini belum dijawab.")
     if chosen != key:
-        raise WrongAnswer(f"Jawaban {chosen} untuk soal {item_id} belum tepat.")
-    print(f"Soal {item_id}: jawaban {chosen} benar.")
+        raise WrongAnswer(f"Jawaban {chosen} untuk soal ini belum tepat.")
+    print(f"Jawaban {chosen} benar.")

@@ -14,6 +14,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from latsar.results import scores
 from latsar.authoring.itembank import LETTERS
@@ -73,22 +74,44 @@ def lesson_ran(page) -> None:
     page.wait_for_selector(".latsar-lesson-running", state="detached", timeout=120_000)
 
 
+#: One item's answer buttons: the box whose children are the option buttons (latsar/kernel/answers.py).
+OPTIONS = ".widget-vbox:has(> .latsar-opsi)"
+
+
 def widgets_appear(page, widgets: int) -> None:
     """The lesson runs itself (labextension/): nobody presses Run All, no code shows."""
-    wait_until(lambda: page.locator(".widget-toggle-buttons").count() >= widgets, 120,
-               f"{widgets} tombol jawaban tampil tanpa Run All")
+    wait_until(lambda: page.locator(OPTIONS).count() >= widgets, 120,
+               f"{widgets} kelompok tombol jawaban tampil tanpa Run All")
     assert page.locator(".jp-CodeCell .jp-Cell-inputWrapper:visible").count() == 0, "kode terlihat oleh peserta"
 
 
-def click_answers(page, item_ids: list[str], plan: dict[str, str]) -> None:
-    groups = page.locator(".widget-toggle-buttons")
-    assert groups.count() == len(item_ids), f"{groups.count()} kelompok tombol, diharapkan {len(item_ids)}"
-    for n, item_id in enumerate(item_ids):
+def click_answers(page, items, plan: dict[str, str]) -> None:
+    """Click each option by its text ("b. <option>"); two items by keyboard (Tab, then Enter or Space)."""
+    groups = page.locator(OPTIONS)
+    assert groups.count() == len(items), f"{groups.count()} kelompok tombol, diharapkan {len(items)}"
+    for n, item in enumerate(items):
+        letter = plan[item.id]
         group = groups.nth(n)
         group.scroll_into_view_if_needed()
-        group.locator(f"button:text-is('{plan[item_id]}')").click()
+        name = f"{letter}. {item.options[letter]}"
+        button = group.get_by_role("button", name=name, exact=True)
+        if n < 2:  # keyboard only: focus option a, Tab to the planned one, press it
+            group.get_by_role("button", name=f"a. {item.options['a']}", exact=True).focus()
+            for _ in range(LETTERS.index(letter)):
+                page.keyboard.press("Tab")
+            expect(button).to_be_focused()
+            page.keyboard.press("Enter" if n == 0 else "Space")
+        else:
+            button.click()
         status = group.locator("xpath=..").locator(".widget-html-content")  # the item's own VBox
-        status.filter(has_text=f"Jawaban {plan[item_id]} tersimpan").wait_for()
+        status.filter(has_text=f"Jawaban {letter} tersimpan").wait_for()
+        # the choice is marked in words, on the chosen button only
+        expect(group.get_by_role("button", name=f"{name} ✔ dipilih", exact=True)).to_be_visible()
+        assert group.get_by_role("button", name=re.compile("dipilih")).count() == 1
+    # long options wrap inside their full-width button instead of being cut off
+    longest = page.locator(".latsar-opsi").evaluate_all(
+        "bs => bs.map(b => [getComputedStyle(b).whiteSpace, b.scrollWidth <= b.clientWidth + 1])")
+    assert all(ws == "normal" and fits for ws, fits in longest), longest
 
 
 def save(page) -> None:
@@ -117,7 +140,7 @@ def write_case_analysis(page, text: str) -> None:
 @pytest.fixture(scope="module")
 def course_run(hub, browser, steps):
     """The whole term, step by step; returns what was clicked and the pages kept open."""
-    items = [item.id for item in hub.course.item_bank.for_assignment(BAB2)]
+    items = hub.course.item_bank.for_assignment(BAB2)
     participants = hub.plan.participants
     clicks = {user: answer_plan(hub, shift) for shift, user in enumerate(participants)}
     pages = {}

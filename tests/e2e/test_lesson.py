@@ -15,7 +15,7 @@ import shutil
 from playwright.sync_api import expect
 
 from .conftest import dismiss_toasts, log_in, menu, open_lab, wait_until
-from .test_hub_course import BAB2, assignment_list, fetch, open_notebook
+from .test_hub_course import BAB2, OPTIONS, assignment_list, fetch, open_notebook
 
 #: graded items of bab2; its practice activities add radio boxes and drop-downs
 ITEMS = 10
@@ -23,7 +23,7 @@ CODE = ".jp-CodeCell .jp-Cell-inputWrapper"
 
 
 def item_widgets(page) -> int:
-    return page.locator(".widget-toggle-buttons").count()
+    return page.locator(OPTIONS).count()
 
 
 def test_participant_opens_a_lesson_that_runs_itself_in_indonesian(hub, browser, steps):
@@ -62,8 +62,7 @@ def test_participant_opens_a_lesson_that_runs_itself_in_indonesian(hub, browser,
         expect(dialog.locator(".jp-Dialog-header")).to_have_text("Dimulai lagi kernel?")
         dialog.locator("button.jp-mod-accept").click()
         # the extension clears the old outputs (widgets of the dead kernel), then runs every cell
-        page.wait_for_function("() => document.querySelectorAll('.widget-toggle-buttons').length === 0",
-                               timeout=60_000)
+        page.wait_for_function("() => document.querySelectorAll('.latsar-opsi').length === 0", timeout=60_000)
         wait_until(lambda: item_widgets(page) == ITEMS, 120, f"{ITEMS} soal tampil lagi setelah kernel dimulai ulang")
     with step(page, "buka lagi: semuanya muncul lagi"):
         page.keyboard.press("Control+s")
