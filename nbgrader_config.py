@@ -12,7 +12,7 @@ from nbgrader.converters.generate_assignment import GenerateAssignment
 from nbgrader.converters.generate_feedback import GenerateFeedback
 from nbgrader.preprocessors import CheckCellMetadata, Execute
 
-from latsar.course import COURSE_ID
+from latsar.course import COURSE_ID, FREE_TEXT_STUB
 from latsar.grading.kernels import ForkingExecute
 from latsar.grading.preprocessors import (CheckCellMetadataOnce, ItemFeedback, PinItemKeys, RepairGradeIds,
                                           StripWidgetState)
@@ -62,7 +62,7 @@ c.ItemFeedback.show_key = False
 c.OverwriteCells.add_missing_cells = True
 
 # What a participant sees in a free-text answer cell of the release.
-c.ClearSolutions.text_stub = "_Tulis jawaban Anda di sini (klik dua kali sel ini untuk mengetik)._"
+c.ClearSolutions.text_stub = FREE_TEXT_STUB
 
 # Autograde: a graceful kernel shutdown sometimes stalls 2.5 s per submission.
 c.Execute.shutdown_kernel = "immediate"

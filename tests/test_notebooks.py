@@ -38,7 +38,7 @@ def test_committed_without_outputs_or_widget_state(path):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_source_is_in_sync_with_the_item_bank(assignment, released):
     nb = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    assert nbformat.writes(sync_notebook(nb, released.item_bank)) == nbformat.writes(nb)
+    assert nbformat.writes(sync_notebook(nb, released.item_bank, f"{assignment}.ipynb")) == nbformat.writes(nb)
 
 
 def test_each_evaluation_holds_its_ten_items_in_order(released):

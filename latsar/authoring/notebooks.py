@@ -28,6 +28,7 @@ from typing import Sequence
 import nbformat
 
 from latsar.authoring.itembank import Item, ItemBank, LETTERS
+from latsar.authoring.pacing import pace
 from latsar.course.files import atomic_write
 
 NBGRADER_SCHEMA = 3
@@ -144,8 +145,27 @@ def is_activity(cell) -> bool:
     return cell.cell_type == "code" and "activity" in cell.metadata.get("tags", [])
 
 
-def sync_notebook(nb, bank: ItemBank):
-    """Return a synced copy of ``nb`` (no outputs, no widget state)."""
+def is_practice(cell) -> bool:
+    """A practice activity the progress view counts (quiz or match, not the live quiz or calculator)."""
+    return is_activity(cell) and any(f"import {name}" in cell.source for name in ("quiz", "match"))
+
+
+def progress_source(notebook: str, cells) -> str:
+    """The progress view's call: what this lesson holds, counted from its cells."""
+    items = [c.metadata["latsar"]["item"] for c in cells if c.metadata.get("latsar", {}).get("part") == "answer"]
+    free_text = [c.metadata["latsar"]["free_text"] for c in cells if "free_text" in c.metadata.get("latsar", {})]
+    args = [json.dumps(notebook)]
+    if items:
+        args.append(f"items={json.dumps(items)}")
+    args.append(f"activities={sum(is_practice(c) for c in cells)}")
+    if free_text:
+        args.append(f"free_text={json.dumps(free_text)}")
+    return "from latsar.kernel.progress import progress\nprogress(" + ", ".join(args) + ")"
+
+
+def sync_notebook(nb, bank: ItemBank, name: str = ""):
+    """Return a synced copy of ``nb`` (no outputs, no widget state); ``name`` is its file name,
+    which its progress cells read (required when it has one)."""
     nb = copy.deepcopy(nb)
     cells, done = [], set()
     for cell in nb.cells:
@@ -165,6 +185,16 @@ def sync_notebook(nb, bank: ItemBank):
             cell.outputs = []
             cell.execution_count = None
         cells.append(cell)
+    for cell in cells:
+        if cell.metadata.get("latsar", {}).get("progress"):
+            if not name:
+                raise ValueError("sync_notebook: a notebook with a progress cell needs its file name")
+            cell.source = progress_source(name, cells)
+            cell.metadata.setdefault("tags", [])
+            if "activity" not in cell.metadata["tags"]:
+                cell.metadata["tags"].append("activity")
+            activity_cell(cell)
+    pace(cells)
     nb.cells = cells
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
@@ -179,7 +209,7 @@ def sync_file(path: Path, bank: ItemBank, *, check: bool = False) -> bool:
     """Sync one notebook in place; return True when it changed (or would, with ``check``)."""
     original = path.read_text(encoding="utf-8")
     nb = nbformat.reads(original, as_version=4)
-    synced = nbformat.writes(sync_notebook(nb, bank)) + "\n"
+    synced = nbformat.writes(sync_notebook(nb, bank, path.name)) + "\n"
     if synced == original:
         return False
     if not check:

@@ -36,6 +36,13 @@ MASTERY_THRESHOLD = 0.80
 #: The answer file the click widget writes next to each notebook; nbgrader submits it.
 ANSWER_FILE = ".jawaban.json"
 
+#: Which practice activities a participant tried (latsar.kernel.progress); ungraded.
+PRACTICE_FILE = ".latihan.json"
+
+#: What a free-text answer cell of the release holds until the participant writes
+#: (nbgrader's ``ClearSolutions.text_stub``, set from here in nbgrader_config.py).
+FREE_TEXT_STUB = "_Tulis jawaban Anda di sini (klik dua kali sel ini untuk mengetik)._"
+
 #: Names the gradebook for every `latsar` command and, through nbgrader_config.py,
 #: for stock nbgrader commands too.
 DB_URL_ENV = "LATSAR_DB_URL"

@@ -2,7 +2,8 @@
 
 Each function displays one self-contained widget; a lesson cell is a single
 call with the content as arguments (the cell input is hidden in the notebook).
-Nothing here is graded or saved: graded items live in :mod:`latsar.kernel.answers`.
+Nothing here is graded: graded items live in :mod:`latsar.kernel.answers`.  An attempt is
+noted in ``.latihan.json`` for the progress view (:mod:`latsar.kernel.progress`).
 
 - :func:`quiz`  — one question, several options, feedback on click
   (also for "kecuali"/"bukan" items: spot the odd one out);
@@ -25,6 +26,13 @@ def _skip() -> bool:
     from latsar.kernel.answers import autograding
 
     return autograding()
+
+def _tried(question: str, right: bool) -> None:
+    """Note the attempt for the lesson's progress view (it survives a reopen)."""
+    from latsar.kernel.progress import record_attempt
+
+    record_attempt(question, right)
+
 
 _OK = "#1b5e20"
 _BAD = "#b00020"
@@ -69,6 +77,7 @@ def quiz(question: str, options: Sequence[str], answer: int, explanation: str = 
         if explanation and picked == answer:
             text += f" {html.escape(explanation)}"
         feedback.value = text
+        _tried(question, picked == answer)
 
     choices.observe(on_change, names="value")
     display(widgets.VBox([title, choices, feedback]))
@@ -128,6 +137,7 @@ def match(
         else:
             text += " Perbaiki yang bertanda ✘ atau belum dipilih, lalu klik Periksa lagi."
         feedback.value = text
+        _tried(title, right == total)
 
     check.on_click(on_check)
     header = widgets.HTML(f"<b>Latihan:</b> {html.escape(title)}")

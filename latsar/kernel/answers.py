@@ -196,6 +196,9 @@ def choice_widget(item_id: str, folder: Path, options: Sequence[str] | None = No
             else:
                 mark(letter)
                 show(letter)
+                from latsar.kernel.progress import changed
+
+                changed()  # the lesson's progress view counts the answer at once
         return clicked
 
     for letter, button in buttons.items():
