@@ -56,6 +56,16 @@ def test_participant_opens_a_lesson_that_runs_itself_in_indonesian(hub, browser,
         output.scroll_into_view_if_needed()
         output.locator(".widget-radio-box input").first.click()  # nothing lies over the widgets where prompts were
         expect(output).to_contain_text(re.compile("Tepat|Belum tepat"))
+    with step(page, "kemajuan bertambah setelah latihan dan soal dijawab"):
+        page.locator(".latsar-opsi").first.click()  # soal 1, option a
+        view = page.locator(".jp-OutputArea-output").filter(has_text="Kemajuan Anda di").first
+        view.scroll_into_view_if_needed()
+        expect(view).to_contain_text("Latihan dicoba: 1 dari 16")
+        expect(view).to_contain_text("Soal evaluasi dijawab: 1 dari 10")
+        expect(view).to_contain_text("Belum dikumpulkan")
+        estimate = page.locator(".jp-RenderedMarkdown").get_by_text("Perkiraan waktu seluruh notebook")
+        estimate.scroll_into_view_if_needed()
+        expect(estimate).to_be_visible()
     with step(page, "mulai ulang kernel: semuanya muncul lagi"):
         menu(page, "Kernel", "Dimulai lagi kernel…")
         dialog = page.locator(".jp-Dialog")
@@ -72,6 +82,10 @@ def test_participant_opens_a_lesson_that_runs_itself_in_indonesian(hub, browser,
         wait_until(lambda: item_widgets(page) == ITEMS, 120, f"{ITEMS} soal tampil setelah notebook dibuka lagi")
         assert page.locator(f"{CODE}:visible").count() == 0
         assert page.get_by_text("Error displaying widget").count() == 0
+        view = page.locator(".jp-OutputArea-output").filter(has_text="Kemajuan Anda di").first
+        view.scroll_into_view_if_needed()  # read from .latihan.json and .jawaban.json, not widget state
+        expect(view).to_contain_text("Latihan dicoba: 1 dari 16")
+        expect(view).to_contain_text("Soal evaluasi dijawab: 1 dari 10")
     page.context.close()
 
 
