@@ -150,3 +150,17 @@ def test_option_texts_of_an_earlier_release_are_no_tampering(released_copy, tmp_
     assert inspect_submission(course, "lama", BAB2) == []
     assert inspect_submission(course, "diubah", BAB2) == []
     assert inspect_submission(course, "kode", BAB2) == ["sel terkunci diubah peserta (dipulihkan): MP1-01"]
+
+
+def test_a_practice_log_is_no_stray_file(released_copy, tmp_path):
+    """Every participant who practised hands in .latihan.json (the progress view's record)."""
+    from latsar.course import PRACTICE_FILE
+    from latsar.grading.inspect import inspect_submission
+
+    course = released_copy
+    import_answers(write_sheet([("berlatih", "MP1-01", "a"), ("nyasar", "MP1-01", "a")], tmp_path / "s.csv"), course)
+    folder = course.submission_dir("berlatih", BAB2)
+    (folder / PRACTICE_FILE).write_text('{"format": "latsar-latihan/1", "tried": {}}\n')
+    (course.submission_dir("nyasar", BAB2) / "catatan.txt").write_text("x")
+    assert inspect_submission(course, "berlatih", BAB2) == []
+    assert inspect_submission(course, "nyasar", BAB2) == ["berkas tambahan di kiriman: catatan.txt"]
