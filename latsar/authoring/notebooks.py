@@ -28,7 +28,7 @@ from typing import Sequence
 import nbformat
 
 from latsar.authoring.itembank import Item, ItemBank, LETTERS
-from latsar.authoring.pacing import pace
+from latsar.authoring.pacing import is_practice, pace
 from latsar.course.files import atomic_write
 
 NBGRADER_SCHEMA = 3
@@ -143,11 +143,6 @@ def activity_cell(cell) -> None:
 
 def is_activity(cell) -> bool:
     return cell.cell_type == "code" and "activity" in cell.metadata.get("tags", [])
-
-
-def is_practice(cell) -> bool:
-    """A practice activity the progress view counts (quiz or match, not the live quiz or calculator)."""
-    return is_activity(cell) and any(f"import {name}" in cell.source for name in ("quiz", "match"))
 
 
 def progress_source(notebook: str, cells) -> str:

@@ -10,8 +10,9 @@ estimate is computed, not typed, so that it follows the text when a lesson chang
 rounded up to 5 minutes.  READING_WPM = 120: half the about 240 words per minute of silent
 reading of non-fiction in Brysbaert's meta-analysis (2019, "How many words do we read per
 minute?", Journal of Memory and Language 109), because the lessons are studied, not skimmed:
-tables, legal lists, and for many participants a first meeting with the terms.  A section is a level-2 heading (``## …``) and every cell up to the next one; the
-notebook's title cell gets the total.
+tables, legal lists, and for many participants a first meeting with the terms.  A section is
+a level-2 heading (``## …``) and every cell up to the next one; the notebook's title cell gets
+the total.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ FREE_TEXT_MIN = 15.0
 
 _LINE = re.compile(r"\n\n\*⏱ Perkiraan waktu( seluruh notebook)?: ± \d+ menit\*")
 _WORD = re.compile(r"\w+", re.UNICODE)
+#: A practice activity's call (the live quiz and the mastery calculator are not practice).
+PRACTICE_CALL = re.compile(r"\b(quiz|match)\(")
+
+
+def is_practice(cell) -> bool:
+    return (cell.cell_type == "code" and "activity" in cell.metadata.get("tags", [])
+            and bool(PRACTICE_CALL.search(cell.source)))
 
 
 def strip(source: str) -> str:
@@ -44,7 +52,7 @@ def _minutes(cells) -> float:
                 total += len(_WORD.findall(strip(cell.source))) / READING_WPM
         elif mark.get("part") == "answer":
             total += ITEM_MIN
-        elif "activity" in cell.metadata.get("tags", []) and re.search(r"\b(quiz|match)\(", cell.source):
+        elif is_practice(cell):
             total += ACTIVITY_MIN
     return total
 
