@@ -27,6 +27,7 @@ from typing import Sequence
 
 import nbformat
 
+from latsar.authoring.glossary import add_link
 from latsar.authoring.itembank import Item, ItemBank, LETTERS
 from latsar.authoring.pacing import is_practice, pace
 from latsar.course.files import atomic_write
@@ -189,6 +190,7 @@ def sync_notebook(nb, bank: ItemBank, name: str = ""):
             if "activity" not in cell.metadata["tags"]:
                 cell.metadata["tags"].append("activity")
             activity_cell(cell)
+    add_link(cells)  # before pace(): the estimate counts the link line's words too
     pace(cells)
     nb.cells = cells
     nb.metadata.pop("widgets", None)
