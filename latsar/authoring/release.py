@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from latsar.course import ANSWER_FILE
+from latsar.course import ANSWER_FILE, REFLECTION_FILE
 from latsar.course import Course, LatsarError
 from latsar.course.gradebook import redact
 from latsar.course.nbgrader_api import NbgraderError, api, check
@@ -67,7 +67,7 @@ def scan_release(course: Course) -> None:
     """Fail when the release holds something that could carry a key."""
     problems = []
     for path in sorted(course.release.rglob("*")):
-        if path.name == ANSWER_FILE:
+        if path.name in (ANSWER_FILE, REFLECTION_FILE):
             problems.append(f"{path}: berkas jawaban tidak boleh ikut dirilis")
         if path.suffix == ".ipynb":
             nb = json.loads(path.read_text(encoding="utf-8"))
