@@ -76,6 +76,15 @@ def raw():
         (lambda r: r["items"][0].update(points=0), "soal MP1-01: field 'points' harus positif"),
         (lambda r: r["items"][3].update(materi_pokok=2), "soal MP1-04: field 'materi_pokok'"),
         (lambda r: r["items"][1]["options"].update(b="  "), "soal MP1-02: field 'options.b' kosong"),
+        (lambda r: r["items"][6].pop("explanation"), "soal MP1-07: field 'explanation' wajib"),
+        (lambda r: r["items"][0].update(explanation="Aturannya ada di Undang-Undang Nomor 5 Tahun 2014."),
+         "soal MP1-01: field 'explanation' tidak boleh mengutip teks pilihan b"),
+        (lambda r: r["items"][8].update(explanation="Ini prinsip yang TRANSPARAN."),
+         "soal MP1-09: field 'explanation' tidak boleh mengutip teks pilihan b"),
+        (lambda r: r["items"][8].update(explanation="Ini prinsip tidak diskriminatif."),
+         "soal MP1-09: field 'explanation' tidak boleh mengutip teks pilihan d"),
+        (lambda r: r["items"][9].update(explanation="Maka pilihan (a) yang benar."),
+         "soal MP1-10: field 'explanation' tidak boleh menyebut huruf pilihan"),
     ],
 )
 def test_validation_names_item_and_field(raw, mutate, message):
@@ -83,6 +92,23 @@ def test_validation_names_item_and_field(raw, mutate, message):
     with pytest.raises(ItemBankError) as err:
         ItemBank.from_dict(raw, BANK)
     assert message in str(err.value)
+
+
+def test_every_graded_item_explains_its_concept_in_one_sentence():
+    bank = ItemBank.load(BANK)
+    for item in bank:
+        assert item.explanation.endswith(".") and item.explanation.count(". ") == 0, item.id
+        assert 40 <= len(item.explanation) <= 300, item.id
+        assert not any(o.lower() in item.explanation.lower() for o in item.options.values()), item.id
+
+
+def test_explanations_are_not_copied_from_the_module(seed_text):
+    text = squash(seed_text).lower()
+    for item in ItemBank.load(BANK):
+        w = words(item.explanation)
+        runs = {" ".join(w[i:i + 8]) for i in range(len(w) - 7)}
+        module = " ".join(words(text))
+        assert not [r for r in runs if r in module], item.id
 
 
 def test_key_is_not_in_item_repr():

@@ -1,5 +1,6 @@
 """The key never reaches a participant: not in the release, not in feedback."""
 
+import html
 import json
 import shutil
 from pathlib import Path
@@ -119,7 +120,8 @@ def test_feedback_is_indonesian_and_points_to_the_section(feedback_variants):
     course, pages = feedback_variants[0]
     page = pages[GRADED[0]]
     for item in course.item_bank.for_materi_pokok(1):
-        assert f"Baca ulang bagian <b>{item.section.label}</b>" in page
+        assert f"Baca ulang bagian <b>{item.section.label}</b> di notebook <b>{item.assignment}.ipynb</b>" in page
+        assert f"💡 {html.escape(item.explanation)}" in page  # the same under every key (test above)
     assert page.count("Belum tepat") == 10
     for leak in ("key=", "HIDDEN TESTS", "WrongAnswer", "Jawaban yang benar", "check("):
         assert leak not in page

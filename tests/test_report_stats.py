@@ -30,7 +30,7 @@ def make_bank() -> ItemBank:
         "items": [
             {"id": item_id, "materi_pokok": int(item_id[2]), "number": int(item_id[-2:]), "section": section,
              "tag": "uji", "stem": f"Soal {item_id} ...", "options": {k: f"opsi {k}" for k in "abcd"},
-             "key": key, "points": 1, "evidence": "bukti"}
+             "key": key, "points": 1, "evidence": "bukti", "explanation": "penjelasan"}
             for item_id, section, key in ITEMS
         ],
     })

@@ -164,3 +164,15 @@ def test_a_practice_log_is_no_stray_file(released_copy, tmp_path):
     (course.submission_dir("nyasar", BAB2) / "catatan.txt").write_text("x")
     assert inspect_submission(course, "berlatih", BAB2) == []
     assert inspect_submission(course, "nyasar", BAB2) == ["berkas tambahan di kiriman: catatan.txt"]
+
+
+def test_a_reflection_file_is_no_stray_file(released_copy, tmp_path):
+    """Every participant who wrote a reflection hands in .refleksi.json; nothing grades it."""
+    from latsar.course import REFLECTION_FILE
+    from latsar.grading.inspect import inspect_submission
+
+    course = released_copy
+    import_answers(write_sheet([("merenung", "MP1-01", "a")], tmp_path / "s.csv"), course)
+    folder = course.submission_dir("merenung", BAB2)
+    (folder / REFLECTION_FILE).write_text('{"format": "latsar-refleksi/1", "texts": {"x": "y"}}\n')
+    assert inspect_submission(course, "merenung", BAB2) == []

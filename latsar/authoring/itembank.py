@@ -63,6 +63,9 @@ class Item:
     key: str = field(repr=False)  # never printed by accident
     points: int
     evidence: str
+    #: One sentence on the concept the item tests, shown in the feedback of a wrong answer; never
+    #: names a letter nor quotes an option (checked on load), so it is the same whatever the key.
+    explanation: str
     graded = True  # a class attribute, not a field: PracticeItem says False
 
     @property
@@ -204,16 +207,22 @@ _ITEM_FIELDS = {
     "key": str,
     "points": int,
     "evidence": str,
+    "explanation": str,
 }
 
 
-_PRACTICE_FIELDS = {name: kind for name, kind in _ITEM_FIELDS.items() if name not in ("number", "points")}
+_PRACTICE_FIELDS = {name: kind for name, kind in _ITEM_FIELDS.items()
+                    if name not in ("number", "points", "explanation")}
+
+#: "jawaban b", "pilihan (c)", "opsi D", "huruf a": an explanation must not point at a letter.
+_NAMES_A_LETTER = re.compile(r"\b(jawaban|pilihan|opsi|huruf|option)\s*\(?[a-d]\)?(?![\w])", re.IGNORECASE)
 
 
 def _item(raw: object, n: int, sections: dict[str, Section], where: str) -> Item:
     label = _check_common(raw, n, sections, where, _ITEM_FIELDS, ITEM_ID, "soal", "MP1-01 … MP2-99")
     if raw["points"] <= 0:
         raise ItemBankError(f"{label}: field 'points' harus positif")
+    _check_explanation(raw, label)
     section = sections[raw["section"]]
     return Item(
         id=raw["id"],
@@ -226,6 +235,7 @@ def _item(raw: object, n: int, sections: dict[str, Section], where: str) -> Item
         key=raw["key"].strip().lower(),
         points=raw["points"],
         evidence=raw["evidence"],
+        explanation=" ".join(raw["explanation"].split()),
     )
 
 
@@ -241,6 +251,18 @@ def _practice(raw: object, n: int, sections: dict[str, Section], where: str) -> 
         key=raw["key"].strip().lower(),
         evidence=raw["evidence"],
     )
+
+
+def _check_explanation(raw: dict, label: str) -> None:
+    """The explanation is shown to a participant who chose wrongly, whatever the key: it must not
+    give the key away by naming a letter or quoting an option.  Every option is checked, not only
+    the key's, so that the check (and whether the bank loads) does not depend on the key."""
+    explanation = _norm(raw["explanation"])
+    if _NAMES_A_LETTER.search(raw["explanation"]):
+        raise ItemBankError(f"{label}: field 'explanation' tidak boleh menyebut huruf pilihan")
+    for letter in LETTERS:
+        if _norm(raw["options"][letter]) in explanation:
+            raise ItemBankError(f"{label}: field 'explanation' tidak boleh mengutip teks pilihan {letter}")
 
 
 def _norm(text: str) -> str:

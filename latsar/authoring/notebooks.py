@@ -10,6 +10,7 @@ into nbgrader cells so that no one writes nbgrader metadata by hand:
   :class:`latsar.grading.preprocessors.PinItemKeys` writes it into the gradebook's
   copy at ``generate_assignment``;
 - an activity cell gets a hidden input and is made read-only;
+- a reflection mark gets its ``reflect(...)`` call, a hidden input, a lock and the tag ``reflection``;
 - a free-text mark becomes a manually graded answer cell whose source (the
   rubric) nbgrader replaces with a stub in the release.
 
@@ -27,6 +28,7 @@ from typing import Sequence
 
 import nbformat
 
+from latsar.authoring.glossary import add_link
 from latsar.authoring.itembank import Item, ItemBank, LETTERS
 from latsar.authoring.pacing import is_practice, pace
 from latsar.course.files import atomic_write
@@ -141,6 +143,27 @@ def activity_cell(cell) -> None:
     cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
 
 
+def reflection_source(prompt_id: str, prompt: str) -> str:
+    """The call that shows a reflection prompt's text box (:mod:`latsar.kernel.reflection`)."""
+    return ("from latsar.kernel.reflection import reflect\n"
+            f"reflect({json.dumps(prompt_id)}, {json.dumps(prompt, ensure_ascii=False)})")
+
+
+def reflection_cell(cell) -> None:
+    """A reflection mark, ``{"reflection": "<id>", "prompt": "<label>"}`` on a code cell: its call is
+    written from the mark, hidden and locked like an activity, but tagged ``reflection``, not
+    ``activity``: autograde runs it (``c.Execute.skip_cells_with_tag`` skips activities), so the
+    saved text is printed for the instructor.  Never an nbgrader cell: it is not graded."""
+    mark = cell.metadata["latsar"]
+    if not isinstance(mark.get("reflection"), str) or not isinstance(mark.get("prompt"), str):
+        raise ValueError(f"sel refleksi {cell.get('id')}: metadata latsar perlu 'reflection' dan 'prompt' (teks)")
+    cell.source = reflection_source(mark["reflection"], mark["prompt"])
+    cell.metadata["tags"] = [t for t in cell.metadata.get("tags", []) if t != "activity"]
+    if "reflection" not in cell.metadata["tags"]:
+        cell.metadata["tags"].append("reflection")
+    activity_cell(cell)
+
+
 def is_activity(cell) -> bool:
     return cell.cell_type == "code" and "activity" in cell.metadata.get("tags", [])
 
@@ -174,6 +197,8 @@ def sync_notebook(nb, bank: ItemBank, name: str = ""):
             continue
         if "free_text" in mark:
             free_text_cell(cell)
+        elif "reflection" in mark and cell.cell_type == "code":
+            reflection_cell(cell)
         elif is_activity(cell):
             activity_cell(cell)
         if cell.cell_type == "code":
@@ -189,6 +214,7 @@ def sync_notebook(nb, bank: ItemBank, name: str = ""):
             if "activity" not in cell.metadata["tags"]:
                 cell.metadata["tags"].append("activity")
             activity_cell(cell)
+    add_link(cells)  # before pace(): the estimate counts the link line's words too
     pace(cells)
     nb.cells = cells
     nb.metadata.pop("widgets", None)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from latsar.course import ANSWER_FILE
+from latsar.course import ANSWER_FILE, REFLECTION_FILE
 from latsar.course import Course, LatsarError
 from latsar.course.gradebook import redact
 from latsar.course.nbgrader_api import NbgraderError, api, check
+from latsar.authoring.glossary import GLOSSARY, GLOSSARY_MD, load as load_glossary, render as render_glossary
 from latsar.authoring.notebooks import sync_file
+from latsar.course.files import atomic_write
 
 
 class ReleaseLeak(LatsarError, RuntimeError):
@@ -23,12 +25,19 @@ class ReleaseLeak(LatsarError, RuntimeError):
 
 
 def sync(course: Course, *, check_only: bool = False) -> list[Path]:
-    """Sync every source notebook with the bank; return those that changed."""
+    """Sync every source notebook with the bank, and its folder's glosarium.md with the glossary;
+    return the files that changed."""
     changed = []
+    glossary = render_glossary(load_glossary(course.root / GLOSSARY))
     for assignment in course.assignments:
         path = course.source_notebook(assignment)
         if sync_file(path, course.item_bank, check=check_only):
             changed.append(path)
+        page = path.parent / GLOSSARY_MD
+        if not page.is_file() or page.read_text(encoding="utf-8") != glossary:
+            changed.append(page)
+            if not check_only:
+                atomic_write(page, glossary)
     return changed
 
 
@@ -58,7 +67,7 @@ def scan_release(course: Course) -> None:
     """Fail when the release holds something that could carry a key."""
     problems = []
     for path in sorted(course.release.rglob("*")):
-        if path.name == ANSWER_FILE:
+        if path.name in (ANSWER_FILE, REFLECTION_FILE):
             problems.append(f"{path}: berkas jawaban tidak boleh ikut dirilis")
         if path.suffix == ".ipynb":
             nb = json.loads(path.read_text(encoding="utf-8"))

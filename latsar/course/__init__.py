@@ -39,6 +39,10 @@ ANSWER_FILE = ".jawaban.json"
 #: Which practice activities a participant tried (latsar.kernel.progress); ungraded.
 PRACTICE_FILE = ".latihan.json"
 
+#: What a participant wrote for each reflection prompt of a lesson (latsar.kernel.reflection); ungraded,
+#: submitted with the notebook, printed for the instructor when nbgrader autogrades.
+REFLECTION_FILE = ".refleksi.json"
+
 #: What a free-text answer cell of the release holds until the participant writes
 #: (nbgrader's ``ClearSolutions.text_stub``, set from here in nbgrader_config.py).
 FREE_TEXT_STUB = "_Tulis jawaban Anda di sini (klik dua kali sel ini untuk mengetik)._"
@@ -168,7 +172,8 @@ class Course:
         for name in COURSE_FILES:
             src = self.root / name
             if src.is_dir():
-                shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", ".jawaban.json"))
+                shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", ANSWER_FILE,
+                                                                         REFLECTION_FILE))
             elif src.exists():
                 shutil.copy2(src, dest / name)
         return Course.at(dest, self.gradebook_url)

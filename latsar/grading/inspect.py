@@ -7,12 +7,12 @@ import json
 import re
 
 from latsar.authoring.notebooks import without_option_texts
-from latsar.course import ANSWER_FILE, PRACTICE_FILE, Course
+from latsar.course import ANSWER_FILE, PRACTICE_FILE, REFLECTION_FILE, Course
 
 #: Files a submission may hold besides the release's own (submission_secret.txt: nbgrader's exchange
 #: writes it at submit; release_feedback needs it in feedback/; the practice log: the progress view's
-#: record of practice attempts, which nothing grades).
-EXPECTED_FILES = {ANSWER_FILE, PRACTICE_FILE, "timestamp.txt", "submission_secret.txt"}
+#: record of practice attempts, which nothing grades; the reflections, ungraded too).
+EXPECTED_FILES = {ANSWER_FILE, PRACTICE_FILE, REFLECTION_FILE, "timestamp.txt", "submission_secret.txt"}
 
 
 def validate_submission(course: Course, student: str, assignment: str, max_bytes: int) -> str | None:

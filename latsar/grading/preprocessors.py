@@ -15,8 +15,9 @@ the instructor keeps using nbgrader's own commands and formgrader.
   nbgrader puts the real one back instead of failing the submission.
 - :class:`ItemFeedback` — at ``generate_feedback``: replaces each item's test
   cell (whose source and traceback carry the key) by a verdict in Indonesian,
-  the participant's own choice and the module section to re-read; the key only
-  when ``ItemFeedback.show_key`` is on.
+  the participant's own choice, the module section to re-read and, for a wrong
+  answer, the item's one-sentence explanation; the key only when
+  ``ItemFeedback.show_key`` is on.
 - :class:`CheckCellMetadataOnce` — nbgrader's ``CheckCellMetadata`` in both autograde lists,
   validating against nbgrader's schema without re-checking the schema for every cell.
 """
@@ -96,6 +97,9 @@ class ItemFeedback(NbGraderPreprocessor):
                 results.append((bank[item_id], self._verdict(cell, bank[item_id], chosen.get(item_id))))
             elif cell.cell_type == "code" and "activity" in cell.metadata.get("tags", []):
                 self._activity(cell)
+            elif cell.cell_type == "code" and "reflection" in cell.metadata.get("latsar", {}):
+                # autograde printed the participant's reflection: keep it, hide the call
+                cell.metadata.setdefault("transient", {})["remove_source"] = True
         if results:
             resources["latsar"] = summary(bank, results)
         return nb, resources
@@ -113,12 +117,15 @@ class ItemFeedback(NbGraderPreprocessor):
         else:
             text = (
                 f"✘ <b>Belum tepat</b> ({shown}). {mine} "
-                f"Baca ulang bagian <b>{html.escape(item.section.label)}</b>."
+                f"Baca ulang bagian <b>{html.escape(item.section.label)}</b> "
+                f"di notebook <b>{html.escape(item.assignment)}.ipynb</b>."
             )
             if self.show_key:
                 text += f" Jawaban yang benar: <b>{item.key}</b>."
+            # the same sentence whatever the key (the bank refuses one naming a letter or an option)
+            text += f"<br>💡 {html.escape(item.explanation)}"
             color = "#b00020"
-        plain = html.unescape(text.replace("<b>", "").replace("</b>", ""))
+        plain = html.unescape(text.replace("<b>", "").replace("</b>", "").replace("<br>", "\n"))
         options, options_plain = _options(item, letter)
         cell.source = f"# Soal {item.number}"
         cell.metadata.setdefault("latsar", {})["number"] = item.number  # the template's heading

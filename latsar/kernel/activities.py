@@ -88,11 +88,14 @@ def match(
     pairs: Mapping[str, str],
     categories: Sequence[str] | None = None,
     explanation: str = "",
+    reasons: Mapping[str, str] | None = None,
 ) -> None:
     """Assign each statement (key of ``pairs``) to its category (value).
 
     ``categories`` fixes the order of the drop-down; by default the distinct
-    values of ``pairs`` in a stable shuffled order.
+    values of ``pairs`` in a stable shuffled order.  ``reasons`` (optional, one per
+    statement of ``pairs``) says why a statement belongs where it does: after
+    *Periksa* every wrong pairing gets a line with its reason.
     """
     if _skip():
         return
@@ -103,6 +106,8 @@ def match(
     missing = set(pairs.values()) - set(cats)
     if missing:
         raise ValueError(f"kategori tidak ada di daftar: {sorted(missing)}")
+    if reasons is not None and set(reasons) != set(pairs):
+        raise ValueError("reasons harus memuat tepat pernyataan-pernyataan di pairs")
     statements = _shuffled(list(pairs), title + "/pernyataan")
     rows, dropdowns, marks = [], [], []
     for statement in statements:
@@ -118,9 +123,11 @@ def match(
         marks.append(mark)
     check = widgets.Button(description="Periksa", button_style="primary", icon="check")
     feedback = widgets.HTML()
+    details = widgets.HTML()  # one line per wrong pairing, with its reason
 
     def on_check(_button) -> None:
         right = 0
+        wrong = []
         for statement, dropdown, mark in zip(statements, dropdowns, marks):
             if dropdown.value is None:
                 mark.value = ""
@@ -128,6 +135,9 @@ def match(
             ok = dropdown.value == pairs[statement]
             right += ok
             mark.value = _color("✔", _OK) if ok else _color("✘", _BAD)
+            if not ok:
+                wrong.append(_wrong_line(statement, dropdown.value, (reasons or {}).get(statement, "")))
+        details.value = f"<ul>{''.join(wrong)}</ul>" if wrong else ""
         total = len(statements)
         text = f"Benar {right} dari {total}."
         if right == total:
@@ -141,7 +151,13 @@ def match(
 
     check.on_click(on_check)
     header = widgets.HTML(f"<b>Latihan:</b> {html.escape(title)}")
-    display(widgets.VBox([header, *rows, widgets.HBox([check, feedback])]))
+    display(widgets.VBox([header, *rows, details, widgets.HBox([check, feedback])]))
+
+
+def _wrong_line(statement: str, chosen: str, reason: str) -> str:
+    """One wrong pairing of :func:`match`, and why the statement belongs elsewhere when known."""
+    line = f"{_color('✘', _BAD)} <i>{html.escape(statement)}</i>: bukan <b>{html.escape(chosen)}</b>."
+    return f"<li>{line} {html.escape(reason)}</li>" if reason else f"<li>{line}</li>"
 
 
 def mastery_calculator(total: int = 10) -> None:

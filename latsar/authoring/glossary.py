@@ -1,0 +1,90 @@
+"""The glossary (``course_data/glosarium.yaml``): every foreign term of the lessons, explained in Indonesian.
+
+One source of truth: ``latsar sync`` renders it to ``glosarium.md`` in each assignment's source
+folder (nbgrader's ``generate_assignment`` copies it into the release, beside the notebook), and
+writes a link ``[Glosarium](glosarium.md)`` under each lesson's title (JupyterLab opens a relative
+``.md`` link in its Markdown viewer).  ``latsar sync --check`` notices a stale ``glosarium.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from latsar.authoring.itembank import SAFE_LOADER
+from latsar.course import LatsarError
+
+GLOSSARY = Path("course_data") / "glosarium.yaml"
+#: The rendered file beside each lesson notebook.
+GLOSSARY_MD = "glosarium.md"
+#: The line ``latsar sync`` writes under each lesson's title (after the time estimate).
+LINK_LINE = f"*📖 Istilah asing dijelaskan di [Glosarium]({GLOSSARY_MD}).*"
+
+
+class GlossaryError(LatsarError, ValueError):
+    """The glossary file is malformed; the message names the entry and the field."""
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str
+    explanation: str
+
+
+def load(path: str | Path) -> list[Term]:
+    """The validated entries, in alphabetical order (case-insensitive), whatever the file's order."""
+    path = Path(path)
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+    except FileNotFoundError:
+        raise GlossaryError(f"{path}: berkas glosarium tidak ditemukan") from None
+    except yaml.YAMLError as exc:
+        raise GlossaryError(f"{path}: bukan YAML yang sah ({exc})") from None
+    entries = raw.get("terms") if isinstance(raw, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise GlossaryError(f"{path}: field 'terms' harus berupa daftar yang tidak kosong")
+    terms, seen = [], set()
+    for n, entry in enumerate(entries, 1):
+        label = f"{path}: istilah ke-{n}"
+        if not isinstance(entry, dict) or set(entry) != {"term", "explanation"}:
+            raise GlossaryError(f"{label}: harus tepat berisi field 'term' dan 'explanation'")
+        for name in ("term", "explanation"):
+            if not isinstance(entry[name], str) or not entry[name].strip():
+                raise GlossaryError(f"{label}: field '{name}' wajib diisi (teks)")
+        term = Term(" ".join(entry["term"].split()), " ".join(entry["explanation"].split()))
+        if term.term.lower() in seen:
+            raise GlossaryError(f"{label}: istilah {term.term!r} ganda")
+        seen.add(term.term.lower())
+        terms.append(term)
+    return sorted(terms, key=lambda t: t.term.casefold())
+
+
+def render(terms: list[Term]) -> str:
+    """``glosarium.md``: a title, a short note, then one entry per term."""
+    lines = [
+        "# Glosarium",
+        "",
+        "Istilah asing (kebanyakan bahasa Inggris) yang muncul dalam paket pelajaran "
+        "*Berorientasi Pelayanan*, diurutkan menurut abjad. Tutup tab ini untuk kembali ke notebook.",
+        "",
+        "<!-- Dibuat oleh `latsar sync` dari course_data/glosarium.yaml; jangan disunting di sini. -->",
+        "",
+    ]
+    for term in terms:
+        lines += [f"**{term.term}** — {term.explanation}", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def add_link(cells) -> None:
+    """Write :data:`LINK_LINE` under the title's time estimate (or the title), once, in place."""
+    title = next((c for c in cells if c.cell_type == "markdown" and c.source.startswith("# ")), None)
+    if title is None:
+        return
+    source = title.source.replace(f"\n\n{LINK_LINE}", "")
+    head, sep, rest = source.partition("\n\n")
+    if rest.startswith("*⏱"):
+        estimate, sep2, rest = rest.partition("\n\n")
+        head, rest = f"{head}\n\n{estimate}", rest if sep2 else ""
+    title.source = f"{head}\n\n{LINK_LINE}" + (f"\n\n{rest}" if rest else "")
