@@ -20,6 +20,7 @@ from .test_hub_course import BAB2, OPTIONS, assignment_list, fetch, open_noteboo
 #: graded items of bab2; its practice activities add radio boxes and drop-downs
 ITEMS = 10
 CODE = ".jp-CodeCell .jp-Cell-inputWrapper"
+REFLECTION = "Saya akan menyapa setiap warga lebih dulu dan menjelaskan syarat layanan dengan jelas."
 
 
 def item_widgets(page) -> int:
@@ -66,6 +67,21 @@ def test_participant_opens_a_lesson_that_runs_itself_in_indonesian(hub, browser,
         estimate = page.locator(".jp-RenderedMarkdown").get_by_text("Perkiraan waktu seluruh notebook")
         estimate.scroll_into_view_if_needed()
         expect(estimate).to_be_visible()
+    with step(page, "refleksi ditulis dan disimpan"):
+        reflection = page.locator(".jp-OutputArea-output").filter(has_text="Refleksi Anda").first
+        reflection.scroll_into_view_if_needed()
+        reflection.locator("textarea").fill(REFLECTION)
+        reflection.get_by_role("button", name="Simpan").click()
+        expect(reflection).to_contain_text("✔ Tersimpan.")
+    with step(page, "glosarium terbuka dari notebook"):
+        link = page.locator(".jp-RenderedMarkdown a", has_text="Glosarium").first
+        link.scroll_into_view_if_needed()
+        link.click()
+        # opened rendered (overrides.json: Markdown Preview), not as markdown source
+        glossary = page.locator(".jp-RenderedMarkdown h1", has_text="Glosarium")
+        expect(glossary).to_be_visible(timeout=30_000)
+        expect(page.locator(".jp-RenderedMarkdown", has_text="employer branding").last).to_be_visible()
+        page.locator(".lm-TabBar-tab", has_text="bab2_konsep_pelayanan_publik.ipynb").first.click()
     with step(page, "mulai ulang kernel: semuanya muncul lagi"):
         menu(page, "Kernel", "Dimulai lagi kernel…")
         dialog = page.locator(".jp-Dialog")
@@ -86,6 +102,9 @@ def test_participant_opens_a_lesson_that_runs_itself_in_indonesian(hub, browser,
         view.scroll_into_view_if_needed()  # read from .latihan.json and .jawaban.json, not widget state
         expect(view).to_contain_text("Latihan dicoba: 1 dari 16")
         expect(view).to_contain_text("Soal evaluasi dijawab: 1 dari 10")
+        reflection = page.locator(".jp-OutputArea-output").filter(has_text="Refleksi Anda").first
+        reflection.scroll_into_view_if_needed()
+        expect(reflection.locator("textarea")).to_have_value(REFLECTION)  # from .refleksi.json
     page.context.close()
 
 
