@@ -46,7 +46,7 @@ def test_every_notebook_links_the_glossary_under_its_title():
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         title = "".join(cells[0]["source"])
         assert title.startswith("# ") and LINK_LINE in title, path
-        assert "](glosarium.md)" in LINK_LINE
+        assert "[" not in LINK_LINE  # the markdown escape would show it as &#91; in feedback
         assert (path.parent / GLOSSARY_MD).read_text(encoding="utf-8") == render(load(REPO / GLOSSARY))
 
 

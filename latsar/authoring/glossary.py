@@ -2,25 +2,29 @@
 
 One source of truth: ``latsar sync`` renders it to ``glosarium.md`` in each assignment's source
 folder (nbgrader's ``generate_assignment`` copies it into the release, beside the notebook), and
-writes a link ``[Glosarium](glosarium.md)`` under each lesson's title (JupyterLab opens a relative
-``.md`` link in its Markdown viewer).  ``latsar sync --check`` notices a stale ``glosarium.md``.
+writes a line under each lesson's title that points to it.  That line holds no link: grading
+escapes ``[`` in every markdown cell (latsar/grading/safehtml.py), so a link would read as
+``&#91;Glosarium]…`` in the formgrader and feedback.  The link itself is shown by the lesson's
+progress cells (:func:`latsar.kernel.progress.progress`), as a Markdown output, which
+JupyterLab opens in its Markdown viewer.  ``latsar sync --check`` notices a stale ``glosarium.md``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from latsar.authoring.itembank import SAFE_LOADER
-from latsar.course import LatsarError
+from latsar.course import GLOSSARY_MD, LatsarError
 
 GLOSSARY = Path("course_data") / "glosarium.yaml"
 #: The rendered file beside each lesson notebook.
-GLOSSARY_MD = "glosarium.md"
 #: The line ``latsar sync`` writes under each lesson's title (after the time estimate).
-LINK_LINE = f"*📖 Istilah asing dijelaskan di [Glosarium]({GLOSSARY_MD}).*"
+LINK_LINE = ("*📖 Istilah asing dijelaskan di Glosarium: klik tautan **Glosarium** di bawah kotak "
+             f"Kemajuan, atau buka berkas {GLOSSARY_MD} di panel berkas.*")
 
 
 class GlossaryError(LatsarError, ValueError):
@@ -77,12 +81,15 @@ def render(terms: list[Term]) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+_EARLIER_LINE = re.compile(r"\n\n\*📖 Istilah asing dijelaskan di [^\n]*")
+
+
 def add_link(cells) -> None:
     """Write :data:`LINK_LINE` under the title's time estimate (or the title), once, in place."""
     title = next((c for c in cells if c.cell_type == "markdown" and c.source.startswith("# ")), None)
     if title is None:
         return
-    source = title.source.replace(f"\n\n{LINK_LINE}", "")
+    source = _EARLIER_LINE.sub("", title.source)  # this line, or an earlier wording of it
     head, sep, rest = source.partition("\n\n")
     if rest.startswith("*⏱"):
         estimate, sep2, rest = rest.partition("\n\n")

@@ -36,6 +36,9 @@ MASTERY_THRESHOLD = 0.80
 #: The answer file the click widget writes next to each notebook; nbgrader submits it.
 ANSWER_FILE = ".jawaban.json"
 
+#: The glossary page ``latsar sync`` writes beside every lesson (from course_data/glosarium.yaml).
+GLOSSARY_MD = "glosarium.md"
+
 #: Which practice activities a participant tried (latsar.kernel.progress); ungraded.
 PRACTICE_FILE = ".latihan.json"
 

@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Sequence
 
-from latsar.course import COURSE_ID, FREE_TEXT_STUB, PRACTICE_FILE
+from latsar.course import COURSE_ID, FREE_TEXT_STUB, GLOSSARY_MD, PRACTICE_FILE
 from latsar.course.files import atomic_write
 
 FORMAT = "latsar-latihan/1"
@@ -194,3 +194,8 @@ def progress(notebook: str, items: Sequence[str] = (), activities: int = 0, free
     from IPython.display import display
 
     display(ProgressView(notebook, items, activities, free_text, Path.cwd()).widget)
+    if (Path.cwd() / GLOSSARY_MD).is_file():
+        from IPython.display import Markdown
+
+        # an output, not a markdown cell: grading escapes "[" in markdown cells (see authoring/glossary.py)
+        display(Markdown(f"📖 Arti istilah asing: [Glosarium]({GLOSSARY_MD})"))
