@@ -3,6 +3,8 @@ by tests/e2e/test_accessibility.py with axe-core)."""
 
 import html
 
+import ipywidgets as widgets
+
 from latsar.kernel import activities
 
 
@@ -13,7 +15,9 @@ def test_every_match_drop_down_is_named_by_its_statement(tmp_path, monkeypatch):
     monkeypatch.setattr("IPython.display.display", shown.append)
     pairs = {"Cermat & teliti": "Sesuai", "Diskriminatif": "Bertentangan"}
     activities.match("Cocokkan", pairs)
-    header, *rows, _check = shown[-1].children
+    header, *rest = shown[-1].children
+    rows = [box for box in rest if any(isinstance(w, widgets.Dropdown) for w in getattr(box, "children", ()))]
+    assert len(rows) == len(pairs)
     assert "latsar-pilihan .widget-label" in header.value  # the label is hidden from the eye only
     assert "display: none" not in header.value
     for row in rows:
