@@ -6,7 +6,9 @@
 //
 // - its code cells run, in order, as soon as its kernel is there: on open, on reopen,
 //   after a kernel restart and after a change of kernel;
-// - the class `latsar-lesson`, under which style/index.css hides code inputs and prompts.
+// - the class `latsar-lesson`, under which style/index.css hides code inputs and prompts;
+// - an accessible name on ipywidgets' slider handles, which ipywidgets leaves unnamed;
+// - a widget's own keys (arrows in a drop-down or a radio group) kept from the notebook's shortcuts.
 //
 // Nothing here touches the file on disk beyond what running cells does in JupyterLab
 // (outputs), so stock `nbgrader validate`, `submit` and `autograde` see a notebook as before.
@@ -68,6 +70,48 @@ async function runLesson(panel, state) {
   }
 }
 
+/**
+ * Give each ipywidgets slider handle (`role="slider"`) the name of its slider's description.
+ * ipywidgets 8 leaves the handle unnamed (jupyter-widgets/ipywidgets#2650), so a screen reader
+ * says only "slider"; axe-core counts it as a serious problem (docs/accessibility.md).
+ */
+function nameSliders(node) {
+  const handles = node.querySelectorAll(
+    '.widget-slider .noUi-handle[role="slider"]:not([aria-label]):not([aria-labelledby])'
+  );
+  for (const handle of handles) {
+    const label = handle.closest('.widget-slider').querySelector('.widget-label');
+    const text = label ? label.textContent.trim() : '';
+    if (text) {
+      handle.setAttribute('aria-label', text);
+    }
+  }
+}
+
+/** Form controls of widgets in outputs: drop-downs, radio buttons, sliders, buttons, text. */
+const CONTROL = '.jp-OutputArea-output :is(select, input, textarea, button, [role="slider"])';
+/** Keys that stay JupyterLab's even in a control: move focus, leave, save or run. */
+const PASS = new Set(['Tab', 'Escape']);
+
+/**
+ * Keep a widget's own keys away from JupyterLab's notebook shortcuts.
+ *
+ * In command mode JupyterLab binds the arrow keys (next cell), letters (A inserts a cell,
+ * M makes it markdown…) and Space to the focused notebook, and a focused <select>, radio
+ * button or slider handle counts as such: ArrowDown in a practice drop-down moved to the next
+ * cell instead of to the next option.  A key without Ctrl, Alt or Meta pressed in a widget's
+ * control goes no further than the lesson (its default action, e.g. choosing the option,
+ * still happens); Tab, Escape and shortcuts with a modifier (Ctrl+S) reach JupyterLab.
+ */
+function keepKeysInWidgets(event) {
+  if (event.ctrlKey || event.altKey || event.metaKey || PASS.has(event.key)) {
+    return;
+  }
+  if (event.target instanceof Element && event.target.matches(CONTROL)) {
+    event.stopPropagation();
+  }
+}
+
 /** Watch one opened notebook: mark it and run it whenever it gets a fresh kernel. */
 async function follow(panel) {
   await panel.context.ready;
@@ -75,6 +119,19 @@ async function follow(panel) {
     return;
   }
   panel.addClass(LESSON_CLASS);
+  let pending = false; // widgets render after their output: name new sliders once per frame
+  const observer = new MutationObserver(() => {
+    if (!pending) {
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        nameSliders(panel.node);
+      });
+    }
+  });
+  observer.observe(panel.node, { childList: true, subtree: true });
+  panel.disposed.connect(() => observer.disconnect());
+  panel.node.addEventListener('keydown', keepKeysInWidgets); // bubbling: the control had it first
   const state = { running: false, again: false, restarting: false };
   const session = panel.sessionContext;
   session.statusChanged.connect((_, status) => {

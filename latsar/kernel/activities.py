@@ -37,6 +37,16 @@ def _tried(question: str, right: bool) -> None:
 _OK = "#1b5e20"
 _BAD = "#b00020"
 
+#: A drop-down's description is its accessible name (ipywidgets renders it as the select's
+#: ``<label for>``); the statement beside it is already visible, so the label is hidden from
+#: the eye only (not ``display: none``, which screen readers would skip too).
+_SR_LABEL = """<style>
+.latsar-pilihan .widget-label {
+  position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px;
+  overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0;
+}
+</style>"""
+
 
 def _shuffled(values: Sequence[str], seed: str) -> list[str]:
     """A stable shuffle: the same activity shows the same order every time."""
@@ -114,8 +124,10 @@ def match(
         dropdown = widgets.Dropdown(
             options=[("— pilih —", None)] + [(c, c) for c in cats],
             value=None,
+            description=statement,  # the select's accessible name; shown once, beside it
             layout=widgets.Layout(width="22em"),
         )
+        dropdown.add_class("latsar-pilihan")
         mark = widgets.HTML(layout=widgets.Layout(width="2em"))
         label = widgets.HTML(html.escape(statement), layout=widgets.Layout(width="32em"))
         rows.append(widgets.HBox([label, dropdown, mark]))
@@ -150,7 +162,7 @@ def match(
         _tried(title, right == total)
 
     check.on_click(on_check)
-    header = widgets.HTML(f"<b>Latihan:</b> {html.escape(title)}")
+    header = widgets.HTML(f"{_SR_LABEL}<b>Latihan:</b> {html.escape(title)}")
     display(widgets.VBox([header, *rows, details, widgets.HBox([check, feedback])]))
 
 
