@@ -15,9 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
-from latsar.authoring.itembank import SAFE_LOADER
+from latsar.authoring.itembank import read_yaml
 from latsar.course import GLOSSARY_MD, LatsarError
 
 GLOSSARY = Path("course_data") / "glosarium.yaml"
@@ -40,12 +39,7 @@ class Term:
 def load(path: str | Path) -> list[Term]:
     """The validated entries, in alphabetical order (case-insensitive), whatever the file's order."""
     path = Path(path)
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-    except FileNotFoundError:
-        raise GlossaryError(f"{path}: berkas glosarium tidak ditemukan") from None
-    except yaml.YAMLError as exc:
-        raise GlossaryError(f"{path}: bukan YAML yang sah ({exc})") from None
+    raw = read_yaml(path, GlossaryError, "glosarium")
     entries = raw.get("terms") if isinstance(raw, dict) else None
     if not isinstance(entries, list) or not entries:
         raise GlossaryError(f"{path}: field 'terms' harus berupa daftar yang tidak kosong")

@@ -88,6 +88,16 @@ class PracticeItem:
     graded = False
 
 
+def read_yaml(path: Path, error: type[Exception], what: str):
+    """A course YAML file (libyaml's safe loader), or ``error`` naming the file and what is wrong."""
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+    except FileNotFoundError:
+        raise error(f"{path}: berkas {what} tidak ditemukan") from None
+    except yaml.YAMLError as exc:
+        raise error(f"{path}: bukan YAML yang sah ({exc})") from None
+
+
 class ItemBank:
     """Validated, read-only view of the bank, in module order.
 
@@ -138,13 +148,7 @@ class ItemBank:
     @classmethod
     def load(cls, path: str | Path) -> "ItemBank":
         path = Path(path)
-        try:
-            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-        except FileNotFoundError:
-            raise ItemBankError(f"{path}: berkas bank soal tidak ditemukan") from None
-        except yaml.YAMLError as exc:
-            raise ItemBankError(f"{path}: bukan YAML yang sah ({exc})") from None
-        return cls.from_dict(raw, path)
+        return cls.from_dict(read_yaml(path, ItemBankError, "bank soal"), path)
 
     @classmethod
     def from_dict(cls, raw: object, path: Path | None = None) -> "ItemBank":
