@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from latsar.hub.server import free_port, proxy_command  # proxy: this repo's `npm ci`, else PATH
 from latsar.course import instructor_group, participant_group
@@ -61,6 +62,13 @@ def _pid_in(path: Path) -> list[int]:
         return [int(path.read_text().strip())]
     except (OSError, ValueError):
         return []
+
+
+def _process(pid: int | None) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid) if pid else None
+    except psutil.NoSuchProcess:
+        return None
 
 
 class LiveHub:
@@ -123,7 +131,9 @@ class LiveHub:
     def stop(self) -> None:
         """Stop the hub; then make sure its proxy and the service are gone too, even if the hub died."""
         if self.proc is not None:
-            pid = self.service_pid()
+            # Held as psutil handles, taken while they run: a pid freed since is not signalled
+            # (is_running() compares start times), whoever holds the number now.
+            leftovers = [_process(pid) for pid in [self.service_pid(), *_pid_in(self.root / "jupyterhub-proxy.pid")]]
             if self.proc.poll() is None:
                 self.proc.terminate()  # the hub stops its proxy and managed service on the way out
                 try:
@@ -131,11 +141,11 @@ class LiveHub:
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     self.proc.wait(5)
-            leftovers = [pid, *_pid_in(self.root / "jupyterhub-proxy.pid")]
             for leftover in filter(None, leftovers):
                 try:
-                    os.kill(leftover, 9)
-                except ProcessLookupError:
+                    if leftover.is_running():
+                        leftover.kill()
+                except psutil.NoSuchProcess:
                     pass
         self.admin.close()
         if getattr(self, "log", None):

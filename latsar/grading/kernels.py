@@ -22,6 +22,7 @@ import atexit
 import json
 import os
 import random
+import select
 import signal
 import shutil
 import subprocess
@@ -80,7 +81,8 @@ class ForkServer:
         if ready.strip() != "ready":
             raise ForkServerError(f"fork server did not start: {ready!r}")
 
-    def spawn(self, argv: list[str], cwd: str, env: dict[str, str], sandbox: dict | None = None) -> int:
+    def spawn(self, argv: list[str], cwd: str, env: dict[str, str], sandbox: dict | None = None) -> "ForkedProcess":
+        """Fork a kernel; the handle is pinned to that very process (see :class:`ForkedProcess`)."""
         request = json.dumps({"argv": argv, "cwd": cwd, "env": env, "sandbox": sandbox})
         try:
             self.proc.stdin.write(request + "\n")
@@ -90,7 +92,7 @@ class ForkServer:
             raise ForkServerError(f"fork server gone: {exc}") from exc
         if "error" in reply:
             raise ForkServerError(reply["error"])
-        return int(reply["pid"])
+        return ForkedProcess(int(reply["pid"]), reply.get("started"))
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -106,54 +108,89 @@ def fork_server() -> ForkServer:
     return _server
 
 
+def start_time(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks since boot, ``/proc/PID/stat`` field 22), or
+    None if there is no such process: with the pid, it names one process for good."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(b")") + 2:].split()[19])
+
+
 class ForkedProcess:
     """Just enough of ``Popen`` for jupyter_client's LocalProvisioner.
 
-    The kernel is the fork server's child, which reaps it; so "gone" means
-    the pid no longer exists.
+    The kernel is the fork server's child (or a sandbox supervisor's), which
+    reaps it the moment it exits; its pid is then free, and the grader, often
+    root, could signal whatever process gets that pid next (on a busy machine
+    with ``pid_max`` 32768 that happens within minutes: a browser, a database,
+    another grader).  So the handle holds a pidfd opened while the kernel is
+    alive and checked against the start time the fork server read: exit and
+    signals go through the pidfd, which can only ever mean this kernel.
     """
 
     stdin = stdout = stderr = None
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, started: int | None) -> None:
         self.pid = pid
         self.returncode: int | None = None
+        self._fd: int | None = None
+        try:
+            self._fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self.returncode = 0
+            return
+        if started is None or start_time(pid) != started:  # gone already, and its pid reused
+            self._close()
+            self.returncode = 0
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = 0
-            except PermissionError:  # pid reused by someone else's process
-                self.returncode = 0
+        if self.returncode is None and select.select([self._fd], [], [], 0)[0]:  # readable: exited
+            self.returncode = 0
+            self._close()
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
                 raise subprocess.TimeoutExpired(str(self.pid), timeout)
-            time.sleep(0.01)
+            select.select([self._fd], [], [], 0.05 if left is None else min(left, 0.05))
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
+        """The kernel's process group (it called setsid(), so its pgid is its pid), which cannot
+        be anyone else's while the pidfd shows the kernel alive; else the kernel alone."""
         if self.poll() is None:
             try:
-                os.kill(self.pid, signum)
-            except ProcessLookupError:
-                pass
+                os.killpg(self.pid, signum)
+            except OSError:
+                try:
+                    signal.pidfd_send_signal(self._fd, signum)
+                except ProcessLookupError:
+                    pass
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
         # jupyter_client polls every 0.1 s after a kill; a SIGKILLed kernel is
         # gone within milliseconds, so wait briefly here instead.
-        deadline = time.monotonic() + 0.2
-        while self.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.002)
+        try:
+            self.wait(0.2)
+        except subprocess.TimeoutExpired:
+            pass
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
+
+    def __del__(self) -> None:
+        self._close()
 
 
 class PromptKernelClient(AsyncKernelClient):
@@ -275,10 +312,13 @@ class ForkingKernelManager(AsyncKernelManager):
 
                 env = kernel_env(env)
                 sandbox = {**self.sandbox, "workdir": os.path.realpath(cwd)}
-            pid = fork_server().spawn(list(cmd), cwd, env, sandbox)
-            provisioner.process = ForkedProcess(pid)
-            provisioner.pid = pid
-            provisioner.pgid = pid  # the child calls setsid()
+            process = fork_server().spawn(list(cmd), cwd, env, sandbox)
+            provisioner.process = process
+            provisioner.pid = process.pid
+            # jupyter_client would signal ``os.killpg(pgid)`` whether or not the kernel still
+            # lives, so a group id freed and reused since (a browser Playwright started is a
+            # group leader) would be killed; without a pgid it asks the process, which checks.
+            provisioner.pgid = None
             provisioner.cwd = cwd
             return provisioner.connection_info
 
@@ -555,7 +595,7 @@ def _serve() -> None:
             continue
         if pid == 0:
             _become_kernel(request)  # never returns
-        replies.write(json.dumps({"pid": pid}) + "\n")
+        replies.write(json.dumps({"pid": pid, "started": start_time(pid)}) + "\n")
         replies.flush()
 
 
@@ -575,7 +615,7 @@ def _spawn_sandboxed(request: dict) -> dict:
         line = pipe.readline().strip()
     if not line.isdigit():
         return {"error": f"sandbox gagal dibuat: {line or 'supervisor berhenti'}"}
-    return {"pid": int(line)}
+    return {"pid": int(line), "started": start_time(int(line))}
 
 
 def _become_kernel(request: dict) -> None:

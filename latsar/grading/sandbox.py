@@ -395,6 +395,9 @@ def supervise(spec: dict, report_fd: int, become_kernel) -> None:
         status["cpu"] = _cpu_seconds(proc_fd, pid)  # a zombie still shows its CPU time
         if not _has_status(status_fd):  # keep the kernel's own report of a failed set-up
             _status(status_fd, status)
+        signal.alarm(0)  # the kernel's pid is free after the reap below: no handler may kill it then
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         os.waitpid(pid, 0)
         code = 0
     except BaseException as exc:  # noqa: BLE001
