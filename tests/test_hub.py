@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
+
 import pytest
 
 from latsar.hub import server as hub
@@ -125,3 +128,29 @@ def test_the_hub_refuses_to_start_without_the_lesson_extension(tmp_path):
     assert LESSON_EXTENSION.is_file()
     with pytest.raises(HubError, match="make install"):
         require_lesson_extension(tmp_path / "labextensions" / "@latsar" / "lesson" / "package.json")
+
+
+def test_a_stale_proxy_pid_file_never_gets_another_process_killed(tmp_path):
+    """JupyterHub kills whatever a leftover proxy pid file names; the file must go unless it names a proxy."""
+    pid_file = tmp_path / "proxy.pid"
+    other = subprocess.Popen(["sleep", "60"])  # the pid now belongs to something else
+    proxy = subprocess.Popen(["bash", "-c", "exec -a configurable-http-proxy sleep 60"])  # a real leftover proxy
+    try:
+        pid_file.write_text(f"{other.pid}\n")
+        hub.forget_stale_proxy(pid_file)
+        assert not pid_file.exists()
+        pid_file.write_text("kosong")
+        hub.forget_stale_proxy(pid_file)
+        assert not pid_file.exists()
+        hub.forget_stale_proxy(pid_file)  # no file: nothing to do
+        pid_file.write_text(str(proxy.pid))
+        for _ in range(100):  # until bash has exec'd
+            if "configurable-http-proxy" in open(f"/proc/{proxy.pid}/cmdline").read():
+                break
+            time.sleep(0.01)
+        hub.forget_stale_proxy(pid_file)
+        assert pid_file.exists()  # JupyterHub stops the old proxy itself, as it should
+    finally:
+        for p in (other, proxy):
+            p.kill()
+            p.wait()

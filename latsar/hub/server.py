@@ -453,10 +453,28 @@ def wait_until_up(plan: HubPlan, proc: subprocess.Popen, timeout: float = 90) ->
     raise HubError(f"JupyterHub tidak menjawab di {plan.url} setelah {timeout:.0f} detik; lihat {plan.state / 'jupyterhub.log'}.")
 
 
+def forget_stale_proxy(pid_file: Path) -> None:
+    """Remove a proxy pid file left by a hub that died, unless it names a live proxy.
+
+    On start JupyterHub kills whatever process the file names, without asking what it
+    is; after a crash and a reboot, or minutes of a busy machine, that pid may be a
+    database, a participant's kernel or anything else of root's."""
+    import psutil
+
+    try:
+        pid = int(pid_file.read_text().strip())
+        command = " ".join(psutil.Process(pid).cmdline())
+    except (OSError, ValueError, psutil.Error):
+        command = ""
+    if "configurable-http-proxy" not in command:
+        pid_file.unlink(missing_ok=True)
+
+
 def start(plan: HubPlan) -> subprocess.Popen:
     """Start JupyterHub in its own process group, logging to ``<state>/jupyterhub.log``."""
     plan.proxy = proxy_command(plan.course_root, plan.proxy)  # no proxy: say so now, not in the hub's log
     plan.save()
+    forget_stale_proxy(plan.state / "proxy.pid")
     env = dict(os.environ, **{PLAN_ENV: str(plan.plan_file)})
     env["PATH"] = plan.python_bin + os.pathsep + env.get("PATH", "")
     log_path = plan.state / "jupyterhub.log"
