@@ -54,9 +54,10 @@ def submit_copy(cache, student, assignment, when="2026-12-03 09:15:02.123456 UTC
 
 def test_a_quiz_click_is_noted_and_counted_after_a_reopen(workdir, monkeypatch):
     shown = shown_widgets(monkeypatch)
-    activities.quiz("Manakah asas pelayanan publik?", ["Keuntungan", "Kepentingan umum"], answer=1)
+    activities.quiz("Manakah asas pelayanan publik?", ["Keuntungan", "Kepentingan umum"], answer=1,
+                    reasons={0: "Layanan publik tidak mencari laba."})
     choices = shown[-1].children[1]
-    choices.value = 0  # wrong first
+    choices.value = 0  # wrong first (the value is the option's index as written, whatever the order shown)
     choices.value = 1
     log = PracticeLog(workdir).load()
     assert list(log.values()) == [{"attempts": 2, "right": True}]

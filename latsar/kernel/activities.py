@@ -5,7 +5,8 @@ call with the content as arguments (the cell input is hidden in the notebook).
 Nothing here is graded: graded items live in :mod:`latsar.kernel.answers`.  An attempt is
 noted in ``.latihan.json`` for the progress view (:mod:`latsar.kernel.progress`).
 
-- :func:`quiz`  — one question, several options, feedback on click
+- :func:`quiz`  — one question, several options in an order of the participant's own, feedback
+  on click: why the right option is right, and why each wrong option is wrong
   (also for "kecuali"/"bukan" items: spot the odd one out);
 - :func:`match` — put each statement in its category from a drop-down
   (sort behaviours into the three kode etik, match asas, assemble BerAKHLAK);
@@ -14,7 +15,10 @@ noted in ``.latihan.json`` for the progress view (:mod:`latsar.kernel.progress`)
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import html
+import os
 import random
 from typing import Mapping, Sequence
 
@@ -59,18 +63,83 @@ def _color(text: str, color: str) -> str:
     return f"<span style='color:{color}'>{text}</span>"
 
 
-def quiz(question: str, options: Sequence[str], answer: int, explanation: str = "") -> None:
-    """A practice question; ``answer`` is the 0-based index of the right option."""
+def participant() -> str:
+    """Who is answering: the hub's user name (``JUPYTERHUB_USER``, set in every single-user server
+    and inherited by its kernels), else the OS account's (a laptop, ``latsar demo``)."""
+    user = os.environ.get("JUPYTERHUB_USER")
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError, ImportError):  # no name for this uid (some containers)
+        return ""
+
+
+def display_order(question: str, count: int, user: str | None = None) -> list[int]:
+    """The order one participant sees a quiz's options in, as indices into the options as written.
+
+    Drawn from the participant and the question: the same for them on every reopen or kernel
+    restart, different for their neighbour, so neither the authored order nor a neighbour's
+    screen tells where the right option is."""
+    seed = hashlib.sha256(f"{participant() if user is None else user}\0{question}".encode("utf-8")).digest()
+    order = list(range(count))
+    random.Random(seed).shuffle(order)
+    return order
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def check_quiz(question: str, options: Sequence[str], answer: int, reasons: Mapping[int, str] | None) -> None:
+    """Refuse a quiz an author left incomplete; every message names the question, in Indonesian."""
+    name = f"latihan {_short(question)!r}"
+    if len(options) < 2 or not all(isinstance(o, str) and o.strip() for o in options):
+        raise ValueError(f"{name}: perlu sedikitnya dua opsi, masing-masing teks yang tidak kosong")
+    if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(options):
+        raise ValueError(f"{name}: answer harus indeks salah satu opsi (0 sampai {len(options) - 1})")
+    wrong = [i for i in range(len(options)) if i != answer]
+    given = dict(reasons or {})
+    missing = [i for i in wrong if not (isinstance(given.get(i), str) and given[i].strip())]
+    if missing:
+        listed = "; ".join(f"{i}: {_short(options[i], 40)!r}" for i in missing)
+        raise ValueError(f"{name}: setiap opsi yang salah perlu alasan mengapa salah, "
+                         f"reasons={{indeks: '…'}}; belum ada untuk opsi {listed}")
+    extra = sorted(set(given) - set(wrong), key=repr)
+    if extra:
+        raise ValueError(f"{name}: reasons hanya untuk opsi yang salah (indeks {', '.join(map(str, wrong))}); "
+                         f"bukan untuk {', '.join(map(repr, extra))}")
+
+
+def quiz(question: str, options: Sequence[str], answer: int, explanation: str = "",
+         reasons: Mapping[int, str] | None = None) -> None:
+    """A practice question with feedback on every option.
+
+    ``answer`` is the 0-based index of the right option in ``options`` *as written*;
+    ``explanation`` says why it is right (shown when it is clicked).  ``reasons`` is required:
+    one sentence per wrong option, keyed by its index as written, saying why it is wrong
+    (shown with *✘ Belum tepat* when that option is clicked)::
+
+        quiz("Siapa yang wajib menyelenggarakan pelayanan publik?",
+             ["Hanya swasta", "Pemerintah, sendiri atau bersama swasta", "Hanya relawan"],
+             answer=1,
+             explanation="Pelayanan publik adalah hak warga, jadi kewajiban pemerintah.",
+             reasons={0: "Swasta boleh ikut, tetapi kewajibannya tetap pada pemerintah.",
+                      2: "Relawan tidak memikul kewajiban konstitusional itu."})
+
+    Each participant sees the options in an order of their own (:func:`display_order`); the
+    radio buttons carry the index as written, so the check and the practice log (keyed by the
+    question, :mod:`latsar.kernel.progress`) do not depend on the order shown.
+    """
     if _skip():
         return
+    check_quiz(question, options, answer, reasons)
     import ipywidgets as widgets
     from IPython.display import display
 
-    if not 0 <= answer < len(options):
-        raise ValueError("answer harus indeks salah satu opsi")
     title = widgets.HTML(f"<b>Latihan:</b> {html.escape(question)}")
     choices = widgets.RadioButtons(
-        options=[(text, i) for i, text in enumerate(options)],
+        options=[(options[i], i) for i in display_order(question, len(options))],
         value=None,
         layout=widgets.Layout(width="auto"),
     )
@@ -82,10 +151,11 @@ def quiz(question: str, options: Sequence[str], answer: int, explanation: str = 
             return
         if picked == answer:
             text = _color("✔ Tepat!", _OK)
+            if explanation:
+                text += f" {html.escape(explanation)}"
         else:
-            text = _color("✘ Belum tepat, coba lagi.", _BAD)
-        if explanation and picked == answer:
-            text += f" {html.escape(explanation)}"
+            text = (f"{_color('✘ Belum tepat.', _BAD)} {html.escape(reasons[picked])} "
+                    "Coba pilih jawaban lain.")
         feedback.value = text
         _tried(question, picked == answer)
 

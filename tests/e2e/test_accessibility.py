@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from latsar.kernel.activities import display_order
+
 from .conftest import ARTIFACTS, log_in, open_lab, wait_until
 from .test_hub_course import BAB2, BAB3, OPTIONS, assignment_list, fetch, open_notebook
 
@@ -219,9 +221,14 @@ def test_practice_activities_by_keyboard_only(hub, browser, steps):
     step = steps("keyboard-latihan")
     page = log_in(browser, hub, user)
     quiz_call = practice_calls(hub, BAB2, "quiz")[0]
+    question = ast.literal_eval(quiz_call.args[0])
     options = [ast.literal_eval(o) for o in quiz_call.args[1].elts]
     answer = ast.literal_eval(next(k.value for k in quiz_call.keywords if k.arg == "answer")) \
         if len(quiz_call.args) < 3 else ast.literal_eval(quiz_call.args[2])
+    reasons = ast.literal_eval(next(k.value for k in quiz_call.keywords if k.arg == "reasons"))
+    # the participant's own order of the options (their kernel's JUPYTERHUB_USER is their hub name)
+    order = display_order(question, len(options), user)
+    right = order.index(answer)  # positions below are as shown, not as written
     match_call = practice_calls(hub, BAB2, "match")[0]
     pairs = ast.literal_eval(match_call.args[1])
     with step(page, "buka bab2"):
@@ -263,18 +270,21 @@ def test_practice_activities_by_keyboard_only(hub, browser, steps):
         tab_into(page, quiz, "kuis latihan")
         radios = quiz.locator("input[type=radio]")
         expect(radios.first).to_be_focused()
-        wrong = 1 if answer == 0 else 0
+        labels = [" ".join(text.split()) for text in quiz.locator(".widget-radio-box label").all_inner_texts()]
+        assert labels == [options[i] for i in order], labels
+        wrong = 1 if right == 0 else 0
         if wrong == 0:
             page.keyboard.press("Space")
         else:
             page.keyboard.press("ArrowDown")
         expect(radios.nth(wrong)).to_be_checked()
         expect(quiz).to_contain_text("Belum tepat")
+        expect(quiz).to_contain_text(reasons[order[wrong]])  # why this option is wrong
     with step(page, "jawab benar dengan panah: umpan balik Tepat"):
-        for _ in range(abs(answer - wrong)):
-            page.keyboard.press("ArrowDown" if answer > wrong else "ArrowUp")
-        expect(radios.nth(answer)).to_be_checked()
-        expect(radios.nth(answer)).to_be_focused()
+        for _ in range(abs(right - wrong)):
+            page.keyboard.press("ArrowDown" if right > wrong else "ArrowUp")
+        expect(radios.nth(right)).to_be_checked()
+        expect(radios.nth(right)).to_be_focused()
         expect(quiz).to_contain_text("Tepat!")
         assert options[answer] in quiz.inner_text()
     with step(page, "kemajuan menghitung dua latihan"):
