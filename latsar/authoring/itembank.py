@@ -14,6 +14,26 @@ and ``bank[id]`` see graded items only, so ``latsar sync``, the assignments,
 grading and the reports cannot pick a practice item up by accident, and a
 practice item is never a reworded graded item (checked on load: no identical
 stem, no identical set of options).  The live quiz uses :attr:`ItemBank.practice`.
+
+Parallel forms.  Each of the 20 module items is a *slot* (its id, ``MP1-01`` …
+``MP2-10``).  The optional list ``variants`` holds further graded items for a
+slot: the same fact of the same section in other words and another scenario,
+ids ``MP1-01-v2`` … ``MP1-01-v9``, with the fields of an item except
+``materi_pokok``, ``number`` and ``points``, which a variant inherits from its
+slot (writing them is refused, as is a section or tag other than the slot's).
+Every item knows its :attr:`Item.slot` and :attr:`Item.variant` (the module item
+is variant 1).  The API, in one place:
+
+- iteration, ``len``, ``in``, ``bank[id]``, :meth:`ItemBank.for_assignment` and
+  :meth:`ItemBank.for_materi_pokok` still see the 20 module items only, so every
+  notebook, answer sheet, grade and report stays as it was;
+- :attr:`ItemBank.slots` maps each slot id, in module order, to the tuple of its
+  graded items: the module item first, then its variants by number;
+- :meth:`ItemBank.all_items` lists every graded item, slot by slot;
+- :meth:`ItemBank.variant` looks any graded item up by id, module item or variant.
+
+Siblings differ (checked on load): no variant repeats the stem or the set of
+options of another item of its slot, and no practice item repeats a variant's.
 """
 
 from __future__ import annotations
@@ -31,6 +51,8 @@ from latsar.course import MATERI_POKOK_ASSIGNMENT, LatsarError
 LETTERS = ("a", "b", "c", "d")
 ITEM_ID = re.compile(r"^MP(?P<mp>[12])-(?P<num>\d{2})$")
 PRACTICE_ID = re.compile(r"^LAT(?P<mp>[12])-(?P<num>\d{2})$")
+#: a variant of a slot: the module item's id, "-v" and 2..9 (the module item itself is variant 1)
+VARIANT_ID = re.compile(r"^(?P<slot>MP(?P<mp>[12])-(?P<num>\d{2}))-v(?P<variant>[2-9])$")
 #: libyaml's safe loader when PyYAML was built with it: the same result, 20× faster (the bank is
 #: read for every graded submission); else PyYAML's own.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -66,6 +88,10 @@ class Item:
     #: One sentence on the concept the item tests, shown in the feedback of a wrong answer; never
     #: names a letter nor quotes an option (checked on load), so it is the same whatever the key.
     explanation: str
+    #: The module item's id this item stands for in a form (its own id for a module item).
+    slot: str
+    #: 1 for the module item, n for the variant ``<slot>-vn``.
+    variant: int
     graded = True  # a class attribute, not a field: PracticeItem says False
 
     @property
@@ -101,16 +127,23 @@ def read_yaml(path: Path, error: type[Exception], what: str):
 class ItemBank:
     """Validated, read-only view of the bank, in module order.
 
-    Iteration, ``in`` and ``bank[id]`` cover the graded items only; the practice
-    pool is :attr:`practice` (id → :class:`PracticeItem`).
+    Iteration, ``in`` and ``bank[id]`` cover the 20 module items only; their variants
+    are in :attr:`slots` (slot id → module item, then variants), :meth:`all_items` and
+    :meth:`variant`; the practice pool is :attr:`practice` (id → :class:`PracticeItem`).
     """
 
     def __init__(self, sections: list[Section], items: list[Item], path: Path | None = None,
-                 practice: list[PracticeItem] = ()):
+                 practice: list[PracticeItem] = (), variants: list[Item] = ()):
         self.path = path
         self.sections = {s.id: s for s in sections}
         self._items = {i.id: i for i in items}
         self.practice: Mapping[str, PracticeItem] = MappingProxyType({p.id: p for p in practice})
+        forms: dict[str, list[Item]] = {i.id: [i] for i in items}
+        for v in sorted(variants, key=lambda v: v.variant):
+            forms[v.slot].append(v)
+        #: slot id → (module item, variant 2, variant 3, …), slots in module order.
+        self.slots: Mapping[str, tuple[Item, ...]] = MappingProxyType({k: tuple(v) for k, v in forms.items()})
+        self._graded = {i.id: i for form in self.slots.values() for i in form}
 
     # -- access -------------------------------------------------------------------
     def __getitem__(self, item_id: str) -> Item:
@@ -144,6 +177,18 @@ class ItemBank:
     def practice_for_materi_pokok(self, mp: int) -> list[PracticeItem]:
         return [p for p in self.practice.values() if p.materi_pokok == mp]
 
+    # -- parallel forms -----------------------------------------------------------
+    def all_items(self) -> list[Item]:
+        """Every graded item, module items and variants, slot by slot (module item first)."""
+        return list(self._graded.values())
+
+    def variant(self, item_id: str) -> Item:
+        """Any graded item by id: a module item (``MP1-01``) or a variant (``MP1-01-v2``)."""
+        try:
+            return self._graded[item_id]
+        except KeyError:
+            raise KeyError(f"soal {item_id!r} tidak ada di bank soal (soal modul maupun varian)") from None
+
     # -- loading ------------------------------------------------------------------
     @classmethod
     def load(cls, path: str | Path) -> "ItemBank":
@@ -169,6 +214,20 @@ class ItemBank:
                 raise ItemBankError(f"{where}: soal {item.id}: id ganda (field 'id')")
             seen.add(item.id)
             items.append(item)
+        variants: list[Item] = []
+        if raw.get("variants") is not None:  # optional: banks written before the forms still load
+            if not isinstance(raw["variants"], list):
+                raise ItemBankError(f"{where}: field 'variants' harus berupa daftar soal varian")
+            slots = {i.id: i for i in items}
+            siblings: dict[str, list[Item]] = {i.id: [i] for i in items}
+            for n, entry in enumerate(raw["variants"], 1):
+                item = _variant(entry, n, by_id, slots, where)
+                if item.id in seen:
+                    raise ItemBankError(f"{where}: soal varian {item.id}: id ganda (field 'id')")
+                seen.add(item.id)
+                _distinct_from_siblings(item, siblings[item.slot], where)
+                siblings[item.slot].append(item)
+                variants.append(item)
         practice: list[PracticeItem] = []
         if raw.get("practice") is not None:  # optional: banks written before the pool still load
             if not isinstance(raw["practice"], list):
@@ -178,9 +237,9 @@ class ItemBank:
                 if item.id in seen:
                     raise ItemBankError(f"{where}: soal latihan {item.id}: id ganda (field 'id')")
                 seen.add(item.id)
-                _distinct_from_graded(item, items, where)
+                _distinct_from_graded(item, [*items, *variants], where)
                 practice.append(item)
-        return cls(sections, items, path, practice)
+        return cls(sections, items, path, practice, variants)
 
 
 def _list(raw: dict, name: str, where: str) -> list:
@@ -218,6 +277,10 @@ _ITEM_FIELDS = {
 _PRACTICE_FIELDS = {name: kind for name, kind in _ITEM_FIELDS.items()
                     if name not in ("number", "points", "explanation")}
 
+#: written on the slot (the module item) only; a variant inherits them
+_INHERITED = ("materi_pokok", "number", "points")
+_VARIANT_FIELDS = {name: kind for name, kind in _ITEM_FIELDS.items() if name not in _INHERITED}
+
 #: "jawaban b", "pilihan (c)", "opsi D", "huruf a": an explanation must not point at a letter.
 _NAMES_A_LETTER = re.compile(r"\b(jawaban|pilihan|opsi|huruf|option)\s*\(?[a-d]\)?(?![\w])", re.IGNORECASE)
 
@@ -240,6 +303,52 @@ def _item(raw: object, n: int, sections: dict[str, Section], where: str) -> Item
         points=raw["points"],
         evidence=raw["evidence"],
         explanation=" ".join(raw["explanation"].split()),
+        slot=raw["id"],
+        variant=1,
+    )
+
+
+def _variant(raw: object, n: int, sections: dict[str, Section], slots: dict[str, Item], where: str) -> Item:
+    """A variant of a module item: its own stem, options, key, evidence and explanation; the
+    slot's materi pokok, number and points; the slot's section and tag, written again and checked."""
+    if not isinstance(raw, dict):
+        raise ItemBankError(f"{where}: soal varian ke-{n} harus berupa mapping")
+    label = f"{where}: soal varian {raw.get('id', f'ke-{n}')!s}"
+    match = VARIANT_ID.match(raw["id"]) if isinstance(raw.get("id"), str) else None
+    if not match:
+        raise ItemBankError(f"{label}: field 'id' harus berbentuk <id soal modul>-v2 … -v9, "
+                            "mis. MP1-01-v2")
+    slot = slots.get(match["slot"])
+    if slot is None:
+        raise ItemBankError(f"{label}: field 'id': soal modul {match['slot']} tidak ada di daftar 'items'")
+    for name in _INHERITED:
+        if name in raw:
+            raise ItemBankError(f"{label}: field '{name}' tidak boleh ditulis pada varian; "
+                                f"nilainya diwarisi dari soal {slot.id}")
+    full = {**raw, "materi_pokok": slot.materi_pokok}
+    _check_common(full, n, sections, where, {**_VARIANT_FIELDS, "materi_pokok": int}, VARIANT_ID,
+                  "soal varian", "MP1-01-v2 … MP2-99-v9")
+    if raw["section"] != slot.section.id:
+        raise ItemBankError(f"{label}: field 'section' {raw['section']} harus sama dengan bagian soal "
+                            f"{slot.id} ({slot.section.id})")
+    if raw["tag"] != slot.tag:
+        raise ItemBankError(f"{label}: field 'tag' {raw['tag']!r} harus sama dengan tag soal "
+                            f"{slot.id} ({slot.tag!r})")
+    _check_explanation(raw, label)
+    return Item(
+        id=raw["id"],
+        materi_pokok=slot.materi_pokok,
+        number=slot.number,
+        section=slot.section,
+        tag=raw["tag"],
+        stem=raw["stem"].strip(),
+        options=MappingProxyType({k: raw["options"][k].strip() for k in LETTERS}),
+        key=raw["key"].strip().lower(),
+        points=slot.points,
+        evidence=raw["evidence"],
+        explanation=" ".join(raw["explanation"].split()),
+        slot=slot.id,
+        variant=int(match["variant"]),
     )
 
 
@@ -284,6 +393,19 @@ def _distinct_from_graded(item: PracticeItem, graded: list[Item], where: str) ->
         if frozenset(_norm(v) for v in other.options.values()) == options:
             raise ItemBankError(f"{label}: field 'options' sama dengan pilihan soal yang dinilai {other.id}; "
                                 "soal latihan harus berbeda dari soal evaluasi")
+
+
+def _distinct_from_siblings(item: Item, siblings: list[Item], where: str) -> None:
+    """A variant is not another item of its slot reworded by spacing or reordered options."""
+    label = f"{where}: soal varian {item.id}"
+    options = frozenset(_norm(v) for v in item.options.values())
+    for other in siblings:
+        if _norm(other.stem) == _norm(item.stem):
+            raise ItemBankError(f"{label}: field 'stem' sama dengan soal {other.id} (slot yang sama); "
+                                "setiap varian harus ditulis dengan kata-kata dan skenario lain")
+        if frozenset(_norm(v) for v in other.options.values()) == options:
+            raise ItemBankError(f"{label}: field 'options' sama dengan pilihan soal {other.id} (slot yang sama); "
+                                "mengacak urutan pilihan tidak menghasilkan varian baru")
 
 
 def _check_common(raw: object, n: int, sections: dict[str, Section], where: str, fields: dict,
