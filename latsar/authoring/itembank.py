@@ -382,30 +382,35 @@ def _norm(text: str) -> str:
     return " ".join(text.replace("**", "").split()).lower().rstrip(" .…?")
 
 
+def _same_as(item, other) -> str | None:
+    """Which field makes ``item`` a copy of ``other``: the same stem, or the same set of options
+    (reordered or respaced), else None."""
+    if _norm(other.stem) == _norm(item.stem):
+        return "stem"
+    if frozenset(_norm(v) for v in other.options.values()) == frozenset(_norm(v) for v in item.options.values()):
+        return "options"
+    return None
+
+
 def _distinct_from_graded(item: PracticeItem, graded: list[Item], where: str) -> None:
     """A practice item must not be a graded item under another id (same stem or same options)."""
-    label = f"{where}: soal latihan {item.id}"
-    options = frozenset(_norm(v) for v in item.options.values())
     for other in graded:
-        if _norm(other.stem) == _norm(item.stem):
-            raise ItemBankError(f"{label}: field 'stem' sama dengan soal yang dinilai {other.id}; "
-                                "soal latihan harus berbeda dari soal evaluasi")
-        if frozenset(_norm(v) for v in other.options.values()) == options:
-            raise ItemBankError(f"{label}: field 'options' sama dengan pilihan soal yang dinilai {other.id}; "
-                                "soal latihan harus berbeda dari soal evaluasi")
+        field = _same_as(item, other)
+        if field:
+            what = "pilihan soal" if field == "options" else "soal"
+            raise ItemBankError(f"{where}: soal latihan {item.id}: field '{field}' sama dengan {what} yang dinilai "
+                                f"{other.id}; soal latihan harus berbeda dari soal evaluasi")
 
 
 def _distinct_from_siblings(item: Item, siblings: list[Item], where: str) -> None:
     """A variant is not another item of its slot reworded by spacing or reordered options."""
-    label = f"{where}: soal varian {item.id}"
-    options = frozenset(_norm(v) for v in item.options.values())
     for other in siblings:
-        if _norm(other.stem) == _norm(item.stem):
-            raise ItemBankError(f"{label}: field 'stem' sama dengan soal {other.id} (slot yang sama); "
-                                "setiap varian harus ditulis dengan kata-kata dan skenario lain")
-        if frozenset(_norm(v) for v in other.options.values()) == options:
-            raise ItemBankError(f"{label}: field 'options' sama dengan pilihan soal {other.id} (slot yang sama); "
-                                "mengacak urutan pilihan tidak menghasilkan varian baru")
+        field = _same_as(item, other)
+        if field:
+            what, why = (("pilihan soal", "mengacak urutan pilihan tidak menghasilkan varian baru") if field == "options"
+                         else ("soal", "setiap varian harus ditulis dengan kata-kata dan skenario lain"))
+            raise ItemBankError(f"{where}: soal varian {item.id}: field '{field}' sama dengan {what} {other.id} "
+                                f"(slot yang sama); {why}")
 
 
 def _check_common(raw: object, n: int, sections: dict[str, Section], where: str, fields: dict,
