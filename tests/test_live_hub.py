@@ -143,7 +143,8 @@ def test_answer_to_a_closed_item_is_refused_with_a_clear_message(live_hub):
     with pytest.raises(LiveRefused) as err:
         participant(live_hub, "peserta004").answer(run["run_id"], "c")
     assert err.value.status == 409
-    assert str(err.value) == "Soal LAT1-07 sudah ditutup oleh pengampu; jawaban tidak diterima lagi."
+    # the participant's message numbers the run in the session, and names no bank id
+    assert str(err.value) == f"Soal nomor {run['seq']} sudah ditutup oleh pengampu; jawaban tidak diterima lagi."
     with pytest.raises(LiveRefused, match="sudah ditutup"):
         p1.answer(run["run_id"], "a")  # no change after closing either
     assert teacher.counts(run["run_id"])["counts"] == {"a": 0, "b": 1, "c": 0, "d": 0}

@@ -36,7 +36,7 @@ def test_closed_item_refuses_answers_with_a_clear_message(course, store):
     store.answer(first.id, "p1", "a")
     second = store.open_item(session, course.item_bank.practice["LAT1-02"])  # opening the next closes the first
     assert store.run(first.id).state == "closed"
-    with pytest.raises(LiveError, match="LAT1-01 sudah ditutup oleh pengampu") as err:
+    with pytest.raises(LiveError, match="Soal nomor 1 sudah ditutup oleh pengampu") as err:
         store.answer(first.id, "p2", "b")
     assert err.value.status == 409
     with pytest.raises(LiveError, match="Pilihan 'e' tidak ada"):

@@ -85,6 +85,11 @@ class Run:
     def label(self) -> str:
         return f"jajak pendapat {self.seq}" if self.kind == "poll" else f"{self.item_id}"
 
+    @property
+    def public_label(self) -> str:
+        """How a participant knows the run: its number in the session, never a bank id."""
+        return f"jajak pendapat {self.seq}" if self.kind == "poll" else f"nomor {self.seq}"
+
     def public(self) -> dict:
         """What a participant may see before the reveal: no key, no section."""
         return {"run_id": self.id, "session_id": self.session_id, "seq": self.seq, "item_id": self.item_id,
@@ -241,9 +246,9 @@ class LiveStore:
             run = _run(row)
             if run.state != "open":
                 raise LiveError(
-                    f"Soal {run.label} sudah ditutup oleh pengampu; jawaban tidak diterima lagi.", 409)
+                    f"Soal {run.public_label} sudah ditutup oleh pengampu; jawaban tidak diterima lagi.", 409)
             if choice not in run.options:
-                raise LiveError(f"Pilihan {choice!r} tidak ada untuk soal {run.label} "
+                raise LiveError(f"Pilihan {choice!r} tidak ada untuk soal {run.public_label} "
                                 f"(pilih salah satu dari {', '.join(run.options)}).")
             self.db.execute(
                 "INSERT INTO answers(run_id, participant_id, choice, answered_at) VALUES (?,?,?,?) "

@@ -113,7 +113,7 @@ class LiveQuiz:
             self.status.value = _note("Belum ada soal yang dibuka pengampu. Soal akan muncul di sini.", _MUTED)
             return
         options = "".join(f"<li><b>{html.escape(k)}.</b> {_rich(v)}</li>" for k, v in run["options"].items())
-        label = f"Jajak pendapat {run['seq']}" if run["kind"] == "poll" else f"Soal {run['item_id']}"
+        label = f"Jajak pendapat {run['seq']}" if run["kind"] == "poll" else f"Soal {run['seq']}"  # no bank id
         self.question.value = (f"<p><b>{html.escape(label)}</b></p><p>{_rich(run['stem'])}</p>"
                                f"<ul style='list-style:none;padding-left:.5em'>{options}</ul>")
         if list(self.buttons) != list(run["options"]):

@@ -142,7 +142,8 @@ def test_participant_clicks_in_jupyterlab_and_the_instructor_sees_it(live_hub, p
     widget = page.locator(".latsar-live-choices")
     run_first_cell(page, widget)
     output = page.locator(".jp-OutputArea").first
-    expect(output).to_contain_text("LAT1-09", timeout=30_000)
+    expect(output).to_contain_text(f"Soal {run['seq']}", timeout=30_000)
+    expect(output).not_to_contain_text("LAT1-09")  # bank ids are for the instructor
     shot(page, "5_participant_lab")
     widget.get_by_role("button", name="b", exact=True).click()
     expect(output).to_contain_text("Jawaban b diterima", timeout=10_000)
