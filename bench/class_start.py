@@ -367,6 +367,7 @@ def main() -> None:
     course = Course.at(REPO).copy_to(root / "course")
     people = [f"kelas{n:02d}" for n in range(1, args.participants + args.browsers + 1)]
     plan = hubmod.make_plan(course, ["kelaspengampu"], people, hubmod.free_port(), root / "state", True)
+    created = hubmod.absent_accounts([*plan.instructors, *people])  # delete only these afterwards
     admin = secrets.token_hex(32)
     plan.extra_services.append({"name": "latsar-bench", "api_token": admin})
     plan.extra_roles.append({"name": "latsar-bench", "services": ["latsar-bench"],
@@ -417,7 +418,7 @@ def main() -> None:
                 cpus = cold_cpu
     finally:
         hubmod.stop(proc)
-        for user in [*plan.instructors, *people]:
+        for user in created:
             subprocess.run(["pkill", "-KILL", "-u", user], capture_output=True)
             subprocess.run(["userdel", "--remove", user], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)

@@ -120,6 +120,7 @@ def main() -> None:
     plan.extra_roles.append({"name": "latsar-load", "services": ["latsar-load"],
                              "scopes": ["admin:users", "admin:servers", "access:servers"]})
     print(f"{args.participants} participants, {'OS accounts' if plan.system_users else 'single-user fallback'}")
+    created = hubmod.absent_accounts([*plan.instructors, *people])  # delete only these afterwards
     hubmod.prepare(plan)
     hubmod.publish(course, plan.exchange, [ASSIGNMENT])
     proc = hubmod.start(plan)
@@ -199,7 +200,7 @@ def main() -> None:
     finally:
         hubmod.stop(proc)
         if plan.system_users:
-            for user in [*plan.instructors, *people]:
+            for user in created:
                 subprocess.run(["pkill", "-KILL", "-u", user], capture_output=True)
                 subprocess.run(["userdel", "--remove", user], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)

@@ -154,3 +154,8 @@ def test_a_stale_proxy_pid_file_never_gets_another_process_killed(tmp_path):
         for p in (other, proxy):
             p.kill()
             p.wait()
+
+
+def test_a_benchmark_deletes_only_the_accounts_it_created():
+    """bench/hub_load.py and bench/class_start.py delete what absent_accounts named before prepare."""
+    assert hub.absent_accounts(["root", "tidakadaakunini9", "nobody"]) == ["tidakadaakunini9"]

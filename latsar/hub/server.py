@@ -325,6 +325,18 @@ def _ensure_os_user(name: str, password: str) -> None:
     subprocess.run([system_command("chpasswd")], input=f"{name}:{password}\n", text=True, check=True)
 
 
+def absent_accounts(names) -> list[str]:
+    """The names that have no OS account yet: the only ones a throw-away hub (a benchmark) may
+    delete when it is done, so that a real ``pengampu`` on the machine survives it."""
+    absent = []
+    for name in names:
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            absent.append(name)
+    return absent
+
+
 def _ensure_trial_account() -> str:
     """The unprivileged account of the trial hub's servers (a system account, no log-in)."""
     from latsar.hub.trial import TRIAL_ACCOUNT
