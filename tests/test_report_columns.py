@@ -25,8 +25,11 @@ LIVE = pd.DataFrame({"session_id": ["s1"] * 3, "seq": [1, 1, 2], "item_id": ["LA
 def write(tmp_path, review=REVIEW, live=LIVE, roster_csv=ROSTER_CSV):
     roster_file = tmp_path / "roster.csv"
     roster_file.write_text(roster_csv, encoding="utf-8")
-    return write_report(make_responses(COHORT), make_bank(), tmp_path / "laporan", read_roster(roster_file),
-                        generated=GENERATED, review=review, live=live)
+    responses = make_responses(COHORT)
+    # the position shown on screen (here the letters' own order), so that every table of the spec is written
+    position = responses["pilihan"].map({"a": 1, "b": 2, "c": 3, "d": 4})
+    return write_report(responses.assign(shown_position=position), make_bank(), tmp_path / "laporan",
+                        read_roster(roster_file), generated=GENERATED, review=review, live=live)
 
 
 def sheet_rows(path, title) -> list[list]:

@@ -110,3 +110,16 @@ def test_position_bias_counts_answered_items_only_and_refuses_bad_positions():
         position_bias(data, BANK)
     with pytest.raises(ReportError, match="shown_position"):
         position_bias(data.drop(columns=["shown_position"]), BANK)
+
+
+def test_the_report_lists_unequal_variants_and_the_positions(tmp_path):
+    from latsar.report.write import write_report
+
+    files = write_report(cohort(n=120), BANK, tmp_path / "laporan")
+    page = files.html.read_text(encoding="utf-8")
+    section = page[page.index(">Varian soal<"):page.index(">Posisi pilihan di layar<")]
+    assert HARD in section and "tidak setara" in section
+    assert "60 varian dijawab" in section
+    written = pd.read_csv(files.csv["variants"])
+    assert len(written) == 60 and written.loc[written["variant"] == HARD, "differs"].item()
+    assert "positions" in files.csv and ">Posisi pilihan di layar<" in page

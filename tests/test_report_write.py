@@ -42,13 +42,15 @@ CSV_COLUMNS = {
     "items": ["item_id", "materi_pokok", "section_id", "n", "facility", "sd", "discrimination_index",
               "discriminative_efficiency", "d_upper_lower", "review", "review_reason", "note"],
     "distractors": ["item_id", "option", "count", "proportion", "is_key", "rest_correlation", "non_functioning"],
+    "variants": ["item_id", "variant", "materi_pokok", "n", "facility", "facility_siblings", "discrimination_index",
+                 "z", "p", "p_holm", "differs", "note"],
     "test": ["materi_pokok", "n", "k", "mean", "median", "sd", "skewness", "kurtosis", "alpha", "kr20", "sem",
              "mastery_rate", "note"],
     "groups": ["group_by", "group", "materi_pokok", "n", "mean_persen", "mastery_rate", "near_cut_count",
                "n_absent"],
 }
-SHEETS = ["Petunjuk", "Ketuntasan", "Bacaan ulang", "Analisis soal", "Pengecoh", "Statistik tes", "Kelompok",
-          "Selisih roster"]
+SHEETS = ["Petunjuk", "Ketuntasan", "Bacaan ulang", "Analisis soal", "Pengecoh", "Varian soal", "Statistik tes",
+          "Kelompok", "Selisih roster"]
 GREEN, RED, AMBER = "C6EFCE", "FFC7CE", "FFEB9C"
 
 
@@ -243,7 +245,7 @@ def test_without_roster(responses, bank, roster_file, tmp_path):
     assert files.mismatch is None and "groups" not in files.csv and "groups" not in files.plots
     assert not (out / "groups.csv").exists() and not (out / "plot_groups.png").exists()  # stale files removed
     assert {p.name for p in files.removed} == {"groups.csv", "plot_groups.png"}
-    assert openpyxl.load_workbook(files.excel).sheetnames == SHEETS[:6]
+    assert openpyxl.load_workbook(files.excel).sheetnames == SHEETS[:7]
     page = files.html.read_text(encoding="utf-8")
     assert page.count('<img src="data:image/png;base64,') == 3
     assert ">Selisih roster" not in page
@@ -257,7 +259,7 @@ def test_writing_twice_leaves_no_temp_files(responses, bank, roster_file, tmp_pa
         write_report(responses, bank, out, read_roster(roster_file))
     names = [p.name for p in out.iterdir()]
     assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")]
-    assert len(names) == 12
+    assert len(names) == 13
 
 
 # -- errors ------------------------------------------------------------------------------

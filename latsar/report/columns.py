@@ -166,6 +166,37 @@ TEST = Table("test", "Statistik tes", (
     NOTE.shown(),
 ))
 
+VARIANTS = Table("variants", "Varian soal", (
+    ITEM_ID.shown("Soal"),
+    Column("variant", "Varian", description="Kode varian yang dijawab (kode soal modul = varian modul sendiri, "
+                                            "mis. MP1-04-v2 = varian ke-2).").shown(),
+    MATERI_POKOK,
+    N.shown("n"),
+    Column("facility", "Tingkat kemudahan", "0.00", "Proporsi peserta yang menjawab benar (0–1).").shown(),
+    Column("facility_siblings", "Kemudahan varian lain", "0.00",
+           "Proporsi benar pada varian lain soal yang sama.").shown(),
+    Column("discrimination_index", "Indeks daya beda", "0.0",
+           "Korelasi skor varian dengan skor sisa tes × 100.").shown(),
+    Column("z", "Statistik z", "0.00", "Uji z dua proporsi: varian ini dibanding varian lain soal yang sama."),
+    Column("p", "Nilai p", "0.000", "Nilai p dua sisi uji z itu."),
+    Column("p_holm", "Nilai p (Holm)", "0.000",
+           "Nilai p setelah koreksi Holm atas semua varian (banyak uji sekaligus).").shown(),
+    Column("differs", "Tidak setara", description="ya bila nilai p (Holm) < 0,05: varian ini lebih mudah atau "
+                                                  "lebih sulit daripada varian lain soal yang sama."),
+    NOTE,
+))
+
+POSITIONS = Table("positions", "Posisi pilihan", (
+    Column("materi_pokok", "Materi Pokok", description="Nomor Materi Pokok; 0 = semua soal.").shown(),
+    N.shown("n"),
+    *(Column(f"share_{p}", f"Pilihan ke-{p} (%)", "0.0%", f"Bagian jawaban yang memilih pilihan yang tampil di "
+                                                         f"urutan ke-{p}.").shown() for p in (1, 2, 3, 4)),
+    Column("chi2", "Khi-kuadrat", "0.00", "Statistik khi-kuadrat kecocokan dengan sebaran rata (25 % tiap posisi)."),
+    Column("p", "Nilai p", "0.000", "Nilai p uji khi-kuadrat (3 derajat bebas).").shown(),
+    Column("biased", "Bias posisi", description="ya bila nilai p < 0,05: peserta cenderung memilih posisi "
+                                                "tertentu di layar.").shown(),
+))
+
 GROUPS = Table("groups", "Kelompok", (
     Column("group_by", "Dikelompokkan menurut", description="Kolom roster yang dipakai (Kelas atau Instansi).").shown(),
     Column("group", "Kelompok", description="Nilai kolom itu.").shown(),
@@ -209,8 +240,8 @@ LIVE_SUMMARY = Table("live_summary", "Kuis langsung", (
 ))
 
 #: Every table by name.
-TABLES: dict[str, Table] = {t.name: t for t in (MASTERY, REMEDIAL, ITEMS, DISTRACTORS, TEST, GROUPS, MISMATCH,
-                                                REVIEW, LIVE_SUMMARY)}
+TABLES: dict[str, Table] = {t.name: t for t in (MASTERY, REMEDIAL, ITEMS, DISTRACTORS, VARIANTS, POSITIONS, TEST,
+                                                GROUPS, MISMATCH, REVIEW, LIVE_SUMMARY)}
 
 
 def labels() -> dict[str, str]:

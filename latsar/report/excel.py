@@ -168,6 +168,8 @@ def build_workbook(tables: ReportTables, generated: datetime, live: pd.DataFrame
         (t["items"], tables.items, lambda f: [AMBER if x else None for x in f["review"]], None),
         (t["distractors"], tables.distractors, lambda f: [AMBER if x else None for x in f["non_functioning"]],
          "is_key"),
+        (t["variants"], tables.variants, lambda f: [AMBER if x else None for x in f["differs"]], None),
+        (t["positions"], tables.positions, lambda f: [AMBER if x else None for x in f["biased"]], None),
         (t["test"], tables.test, None, None),
         (t["groups"], tables.groups, None, None),
         (t["mismatch"], tables.mismatch_table, None, None),

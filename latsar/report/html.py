@@ -137,6 +137,13 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
 
     review_items = t.items[t.items["review"]]
     nf = t.distractors[t.distractors["non_functioning"]]
+    # parallel forms: only variants someone answered are worth a line; the unequal ones are listed
+    variants = None
+    if t.variants is not None and (t.variants["item_id"] != t.variants["variant"]).any():
+        answered = t.variants[t.variants["n"] > 0]
+        unequal = answered[answered["differs"]]
+        variants = {"n": len(answered), "table": None if unequal.empty else page_table(T["variants"], unequal)}
+    positions = page_table(T["positions"], t.positions) if t.positions is not None else None
     roster = None
     if t.mismatch is not None:
         roster = {"n_not_in_roster": len(t.mismatch.not_in_roster), "n_no_responses": len(t.mismatch.no_responses),
@@ -162,6 +169,7 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
         summary=page_table(T["test"], summary), figures=figures, mastery=mastery, remedial=remedial,
         review_items=None if review_items.empty else page_table(T["items"], review_items),
         non_functioning=None if nf.empty else page_table(T["distractors"], nf),
+        variants=variants, positions=positions,
         facility_max=number(FACILITY_MAX), facility_min=number(FACILITY_MIN),
         discrimination_min=f"{DISCRIMINATION_MIN:g}", distractor_min=f"{DISTRACTOR_MIN:.0%}",
         roster=roster, groups=page_table(T["groups"], t.groups) if t.groups is not None else None,

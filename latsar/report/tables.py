@@ -19,6 +19,7 @@ import pandas as pd
 
 from latsar.authoring.itembank import ItemBank
 from latsar.report import stats
+from latsar.report import variants as forms
 from latsar.report.roster import ROSTER_COLUMNS, clean_roster
 from latsar.report.stats import ReportError, RosterMismatch
 
@@ -47,6 +48,8 @@ class ReportTables:
     n_peserta: int  # participants with at least one response row
     n_roster: int | None
     review: pd.DataFrame | None = None  # peserta_id, assignment, alasan: graded, but worth a look
+    variants: pd.DataFrame | None = None  # per variant of each slot: facility, discrimination, sibling test
+    positions: pd.DataFrame | None = None  # chosen position on the screen; None without shown_position
 
 
 def _group_values(column: pd.Series) -> pd.Series:
@@ -82,8 +85,10 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
             groups = pd.concat(parts, ignore_index=True)
             groups = groups[["group_by", "group", *[c for c in groups.columns if c not in ("group_by", "group")]]]
         mismatch_table = _mismatch_table(mismatch, roster)
+    positions = forms.position_bias(responses, bank) if "shown_position" in responses.columns else None
     return ReportTables(mastery, remedial, item_table, distractor_table, test, groups, mismatch,
-                        mismatch_table, len(cohort.peserta), n_roster)
+                        mismatch_table, len(cohort.peserta), n_roster,
+                        variants=forms.variants(responses, bank), positions=positions)
 
 
 def _with_person(table: pd.DataFrame, roster: pd.DataFrame, person: list[str]) -> pd.DataFrame:

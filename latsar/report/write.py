@@ -140,7 +140,7 @@ def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roste
     csv_files = {}
     named = {"mastery": tables.mastery, "remedial": tables.remedial, "items": tables.items,
              "distractors": tables.distractors, "test": tables.test, "groups": tables.groups,
-             "perlu_diperiksa": tables.review}
+             "perlu_diperiksa": tables.review, "variants": tables.variants, "positions": tables.positions}
     for name, table in named.items():
         if table is not None:
             csv_files[name] = _write_csv(out, name, table)
@@ -150,8 +150,10 @@ def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roste
              for name, data in pngs.items()}
 
     removed = []
-    if tables.groups is None:
-        for stale in (out / "groups.csv", out / PLOT_FILES["groups"]):
+    if tables.groups is None or tables.positions is None:
+        stale_files = [out / "groups.csv", out / PLOT_FILES["groups"]] if tables.groups is None else []
+        stale_files += [out / "positions.csv"] if tables.positions is None else []
+        for stale in stale_files:
             if stale.exists():
                 stale.unlink()
                 removed.append(stale)
