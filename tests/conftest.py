@@ -211,9 +211,9 @@ def click(item_id: str, folder: Path, letter: str, options=None):
 
 def click_scores(course: Course, student: str, assignment: str) -> dict[str, float]:
     """What `student`'s clicks (the submitted .jawaban.json) earn per item: the true score."""
-    import json
+    from latsar.kernel.answers import AnswerStore
 
-    answers = json.loads((course.submission_dir(student, assignment) / ".jawaban.json").read_text())["answers"]
+    answers = AnswerStore(course.submission_dir(student, assignment)).load()
     return {i.id: float(i.points) if answers.get(i.id) == i.key else 0.0 for i in course.item_bank.for_assignment(assignment)}
 
 

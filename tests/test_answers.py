@@ -53,7 +53,8 @@ def test_click_is_saved_at_once_and_marked_in_words(workdir):
     box = choice_widget("MP1-01", workdir, OPTIONS)
     option_buttons(box)["c"].click()
     saved = json.loads((workdir / ANSWER_FILE).read_text())
-    assert saved == {"format": "latsar-jawaban/1", "answers": {"MP1-01": "c"}}
+    assert saved == {"format": "latsar-jawaban/2",
+                     "answers": {"MP1-01": {"variant": "MP1-01", "order": "abcd", "choice": "c"}}}
     assert "Jawaban <b>c</b> tersimpan" in status(box)
     marked = {k: b for k, b in option_buttons(box).items() if "✔ dipilih" in b.description}
     assert list(marked) == ["c"] and marked["c"].description.startswith(f"c. {OPTIONS[2]}")
@@ -151,3 +152,42 @@ def test_check_without_key_uses_the_bank_inside_the_course(course, monkeypatch):
     monkeypatch.chdir(folder)
     check("MP1-02")
     os.remove(folder / ANSWER_FILE)
+
+
+def test_a_v2_file_records_variant_order_and_the_canonical_choice(workdir):
+    store = AnswerStore(workdir)
+    store.set("MP1-01", "b", variant="MP1-01-v3", order="cadb")
+    store.set("MP1-02", "a")  # no form given: the module item in the module's order
+    saved = json.loads((workdir / ANSWER_FILE).read_text())
+    assert saved == {"format": "latsar-jawaban/2", "answers": {
+        "MP1-01": {"variant": "MP1-01-v3", "order": "cadb", "choice": "b"},
+        "MP1-02": {"variant": "MP1-02", "order": "abcd", "choice": "a"}}}
+    assert oct((workdir / ANSWER_FILE).stat().st_mode & 0o777) == "0o600"
+    assert store.load() == {"MP1-01": "b", "MP1-02": "a"}
+    record = store.record("MP1-01")
+    assert (record.variant, record.order, record.choice, record.shown) == ("MP1-01-v3", "cadb", "b", "d")
+    with pytest.raises(ValueError):
+        store.set("MP1-01", "b", variant="MP1-01-v3", order="aabc")
+
+
+def test_a_v1_file_still_reads_as_the_module_item_in_the_module_order(workdir):
+    (workdir / ANSWER_FILE).write_text(json.dumps({"format": "latsar-jawaban/1",
+                                                   "answers": {"MP1-01": "c", "MP1-02": "z"}}))
+    store = AnswerStore(workdir)
+    assert store.load() == {"MP1-01": "c"}
+    assert store.records() == {"MP1-01": ("MP1-01", "abcd", "c")}
+    store.set("MP1-02", "d", variant="MP1-02-v2", order="dcba")  # the next click writes v2, keeping the rest
+    saved = json.loads((workdir / ANSWER_FILE).read_text())
+    assert saved["format"] == "latsar-jawaban/2"
+    assert saved["answers"]["MP1-01"] == {"variant": "MP1-01", "order": "abcd", "choice": "c"}
+
+
+def test_damaged_v2_entries_read_as_unanswered(workdir):
+    (workdir / ANSWER_FILE).write_text(json.dumps({"format": "latsar-jawaban/2", "answers": {
+        "MP1-01": {"variant": "MP1-01-v2", "order": "abcd", "choice": "e"},
+        "MP1-02": {"variant": 3, "order": "abcd", "choice": "a"},
+        "MP1-03": {"variant": "MP1-03", "choice": "a"},
+        "MP1-04": {"variant": "x" * 500, "order": "abcd", "choice": "a"},
+        "MP1-05": ["MP1-05", "abcd", "a"],
+        "MP1-06": {"variant": "MP1-06-v2", "order": "badc", "choice": "a"}}}))
+    assert AnswerStore(workdir).load() == {"MP1-06": "a"}

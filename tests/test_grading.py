@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from latsar.kernel.answers import AnswerStore
 from latsar.results import scores
 from latsar.authoring.notebooks import item_options
 from latsar.authoring.itembank import LETTERS
@@ -61,5 +62,5 @@ def test_mastery_follows_the_80_percent_rule(graded):
 
 
 def test_chosen_letters_are_kept_beside_the_graded_notebook(graded):
-    answers = json.loads((graded.autograded_dir("semua-c", GRADED[0]) / ".jawaban.json").read_text())
-    assert set(answers["answers"].values()) == {"c"}
+    answers = AnswerStore(graded.autograded_dir("semua-c", GRADED[0])).load()
+    assert answers and set(answers.values()) == {"c"}

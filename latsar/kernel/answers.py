@@ -19,23 +19,62 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from latsar.course import ANSWER_FILE, find_course_root
 from latsar.course.files import atomic_write
 from latsar.authoring.itembank import LETTERS
+from latsar.kernel.forms import CANONICAL, is_order, shown_letter
 
-FORMAT = "latsar-jawaban/1"
+#: The answer file's format: ``{"answers": {slot: {"variant", "order", "choice"}}}``.
+FORMAT = "latsar-jawaban/2"
+#: The first format, ``{"answers": {slot: letter}}``: the module item in the module's order.
+FORMAT_V1 = "latsar-jawaban/1"
+#: A record's variant id and order are data from a participant's file: bounded before use.
+_MAX_ID = 64
+
+
+class Answer(NamedTuple):
+    """One saved answer: the variant shown, the order shown (``order[i]`` is the canonical option
+    shown as letter ``LETTERS[i]``) and the choice, a canonical letter of the variant's options."""
+
+    variant: str
+    order: str
+    choice: str
+
+    @property
+    def shown(self) -> str | None:
+        """The letter the participant clicked (None when the order is not one of a–d)."""
+        return shown_letter(self.order, self.choice) if is_order(self.order) else None
+
+
+def _record(slot: str, value: object) -> Answer | None:
+    """One entry of the file as an :class:`Answer`; a v1 letter is the module item in the module's order."""
+    if isinstance(value, str):
+        return Answer(slot, CANONICAL, value) if value in LETTERS else None
+    if not isinstance(value, dict):
+        return None
+    variant, order, choice = value.get("variant"), value.get("order"), value.get("choice")
+    if not (isinstance(variant, str) and isinstance(order, str) and isinstance(choice, str)):
+        return None
+    if choice not in LETTERS or len(variant) > _MAX_ID or len(order) > _MAX_ID:
+        return None
+    return Answer(variant, order, choice)
 
 
 class AnswerStore:
-    """The answers of one notebook folder: ``{"format": ..., "answers": {"MP1-01": "b"}}``."""
+    """The answers of one notebook folder (``.jawaban.json``)::
+
+        {"format": "latsar-jawaban/2",
+         "answers": {"MP1-01": {"variant": "MP1-01-v3", "order": "cadb", "choice": "b"}}}
+
+    A v1 file (``{"MP1-01": "b"}``) still reads: the module item, shown in the module's order."""
 
     def __init__(self, folder: str | Path = "."):
         self.path = Path(folder) / ANSWER_FILE
 
-    def load(self) -> dict[str, str]:
-        """Chosen letters by item id; a missing or damaged file reads as no answers."""
+    def records(self) -> dict[str, Answer]:
+        """Every saved answer by slot; a missing or damaged file (or entry) reads as no answer."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             answers = data["answers"]
@@ -43,28 +82,54 @@ class AnswerStore:
             return {}
         if not isinstance(answers, dict):
             return {}
-        return {str(k): v for k, v in answers.items() if isinstance(v, str) and v in LETTERS}
+        out = {}
+        for slot, value in answers.items():
+            record = _record(str(slot), value)
+            if record is not None:
+                out[str(slot)] = record
+        return out
+
+    def load(self) -> dict[str, str]:
+        """Chosen options by slot, in canonical terms (letters of the variant's options as in the bank)."""
+        return {slot: record.choice for slot, record in self.records().items()}
 
     def get(self, item_id: str) -> str | None:
         return self.load().get(item_id)
 
-    def set(self, item_id: str, letter: str) -> None:
+    def record(self, item_id: str) -> Answer | None:
+        return self.records().get(item_id)
+
+    def set(self, item_id: str, letter: str, *, variant: str | None = None, order: str = CANONICAL) -> None:
+        """Save the canonical choice ``letter`` of slot ``item_id``, shown as ``variant`` in ``order``."""
         if letter not in LETTERS:
             raise ValueError(f"pilihan harus salah satu dari a–d, bukan {letter!r}")
-        answers = self.load()
-        answers[item_id] = letter
+        if not is_order(order):
+            raise ValueError(f"urutan pilihan tidak sah: {order!r}")
+        answers = self.records()
+        answers[item_id] = Answer(variant or item_id, order, letter)
         self.write(answers)
 
-    def write(self, answers: dict[str, str]) -> None:
+    def write(self, answers) -> None:
         write_answers(self.path.parent, answers)
 
 
-def write_answers(folder: str | Path, answers: dict[str, str], mode: int = 0o600) -> Path:
-    """Atomically write the answer file (also used by ``latsar import-answers``).
+def write_answers(folder: str | Path, answers, mode: int = 0o600) -> Path:
+    """Atomically write the answer file (also used by ``latsar import-answers``), always in the
+    current format.  ``answers`` maps each slot to an :class:`Answer` (or a ``(variant, order,
+    choice)`` triple, or a ``{"variant", "order", "choice"}`` dict), or to a bare letter: the
+    module item in the module's order, as a v1 file meant.
 
     ``0600`` in a participant's home: a neighbour must not copy one's clicks."""
     folder = Path(folder)
-    payload = {"format": FORMAT, "answers": dict(sorted(answers.items()))}
+    records = {}
+    for slot, value in answers.items():
+        if isinstance(value, str):
+            value = Answer(slot, CANONICAL, value)
+        elif isinstance(value, dict):
+            value = Answer(value["variant"], value["order"], value["choice"])
+        variant, order, choice = value
+        records[str(slot)] = {"variant": str(variant), "order": str(order), "choice": str(choice)}
+    payload = {"format": FORMAT, "answers": dict(sorted(records.items()))}
     text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
     atomic_write(folder / ANSWER_FILE, text, mode=mode)  # nbgrader submit copies the mode to the exchange
     return folder / ANSWER_FILE

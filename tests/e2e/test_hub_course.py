@@ -16,6 +16,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from latsar.kernel.answers import AnswerStore
 from latsar.results import scores
 from latsar.authoring.itembank import LETTERS
 
@@ -185,7 +186,7 @@ def test_participants_answers_reach_the_exchange(hub, course_run):
     for user in hub.plan.participants:
         submissions = [p for p in inbound.iterdir() if p.name.startswith(f"{user}+{BAB2}+")]
         assert len(submissions) == 1, f"{user}: {len(submissions)} kiriman bab2 di exchange"
-        saved = json.loads((submissions[0] / ".jawaban.json").read_text())["answers"]
+        saved = AnswerStore(submissions[0]).load()
         assert saved == clicks[user]
 
 
