@@ -191,3 +191,75 @@ def test_damaged_v2_entries_read_as_unanswered(workdir):
         "MP1-05": ["MP1-05", "abcd", "a"],
         "MP1-06": {"variant": "MP1-06-v2", "order": "badc", "choice": "a"}}}))
     assert AnswerStore(workdir).load() == {"MP1-06": "a"}
+
+
+FORMS = {
+    "MP1-01": ("Stem modul **bukan**?", ["A0", "B0", "C0", "D0"]),
+    "MP1-01-v2": ("Stem varian dua?", ["A2", "B2", "C2", "D2"]),
+    "MP1-01-v3": ("Stem varian tiga?", ["A3", "B3", "C3", "D3"]),
+}
+
+
+def test_choose_shows_the_participant_s_own_variant_in_their_order(workdir, monkeypatch, capsys):
+    from IPython.display import Markdown
+
+    from latsar.kernel.forms import option_order, variant_for
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    seen = {}
+    for user in ("peserta001", "peserta002", "peserta003", "peserta004"):
+        monkeypatch.setenv("JUPYTERHUB_USER", user)
+        shown.clear()
+        choose("MP1-01", assignment="bab2", attempt=1, forms=FORMS)
+        variant = variant_for(user, "MP1-01", list(FORMS), 1)
+        order = option_order(user, "bab2", "MP1-01", 1)
+        stem, box = shown
+        assert isinstance(stem, Markdown) and stem.data == FORMS[variant][0]
+        texts = FORMS[variant][1]
+        assert [b.description for b in option_buttons(box).values()] == \
+            [f"{s}. {texts['abcd'.index(c)]}" for s, c in zip("abcd", order)]
+        seen[user] = (variant, order)
+    assert len(set(seen.values())) == 4  # neighbours see other forms
+    # a click records the variant, the order and the canonical choice; messages name the shown letter
+    user = "peserta002"
+    monkeypatch.setenv("JUPYTERHUB_USER", user)
+    variant, order = seen[user]
+    shown.clear()
+    choose("MP1-01", assignment="bab2", forms=FORMS)
+    box = shown[1]
+    option_buttons(box)["b"].click()
+    record = AnswerStore(workdir).record("MP1-01")
+    assert record == (variant, order, order[1]) and record.shown == "b"
+    assert "Jawaban <b>b</b> tersimpan" in status(box)
+    shown.clear()
+    choose("MP1-01", assignment="bab2", forms=FORMS)  # reopened: the mark on the shown letter
+    assert "✔ dipilih" in option_buttons(shown[1])["b"].description
+    # under autograde: the stem and the options in the participant's order, the shown letter saved
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.delenv("JUPYTERHUB_USER")
+    choose("MP1-01", assignment="bab2", forms=FORMS, form=(variant, order))
+    printed = capsys.readouterr().out.splitlines()
+    texts = FORMS[variant][1]
+    assert printed[0] == FORMS[variant][0].replace("*", "")
+    assert printed[2] == "Jawaban tersimpan: b"
+    assert printed[4] == f"✔ b. {texts['abcd'.index(order[1])]}   ← jawaban tersimpan"
+    # a record for another variant than the one assigned reads as no answer for it
+    other = next(v for v in FORMS if v != variant)
+    choose("MP1-01", assignment="bab2", forms=FORMS, form=(other, "abcd"))
+    assert capsys.readouterr().out.splitlines()[2] == "Belum dijawab."
+
+
+def test_check_scores_the_assigned_form(workdir):
+    keys = {"MP1-01": "a", "MP1-01-v2": "c", "MP1-01-v3": "d"}
+    AnswerStore(workdir).set("MP1-01", "c", variant="MP1-01-v2", order="dbca")
+    check("MP1-01", keys=keys, variant="MP1-01-v2", order="dbca")
+    check("MP1-01", keys=keys, variant="MP1-01-v2", order="abcd")  # another order: the canonical choice counts
+    with pytest.raises(WrongAnswer) as other:
+        check("MP1-01", keys=keys, variant="MP1-01-v3", order="dbca")  # not the question they were given
+    assert "c" not in str(other.value).split() and "d" not in str(other.value).split()
+    AnswerStore(workdir).set("MP1-01", "a", variant="MP1-01-v2", order="dbca")
+    with pytest.raises(WrongAnswer) as wrong:
+        check("MP1-01", keys=keys, variant="MP1-01-v2", order="dbca")
+    assert str(wrong.value) == "Jawaban d untuk soal ini belum tepat."  # the letter shown, never the key
