@@ -10,8 +10,9 @@ from latsar.grading.options import grading_config
 from latsar.grading.sanitize import read_record
 from latsar.kernel.forms import LETTERS
 from latsar.results import scores
+from latsar.simulate import simulate_forms, write_submissions
 
-from .conftest import clone, click_on_form, key_as_shown, nbgrader, participant_form, released_course
+from .conftest import click_scores, clone, click_on_form, key_as_shown, nbgrader, participant_form, released_course
 
 BAB2 = "bab2_konsep_pelayanan_publik"
 grades = scores.grade_cells
@@ -52,6 +53,7 @@ def forms_cohort(tmp_path_factory):
         answers["MP1-02"]["order"] = flipped["MP1-02"]  # another order, the same canonical choice
         answers["MP1-03"] = {"variant": "MP9-99", "order": "abcd", "choice": "a"}
     forge(course, "palsu", edit)
+    write_submissions(course, simulate_forms(bank, 2, seed=7, assignments=[BAB2]))  # `latsar simulate --kiriman`
     return course
 
 
@@ -59,7 +61,7 @@ def forms_cohort(tmp_path_factory):
 def graded_forms(forms_cohort, tmp_path_factory):
     course = clone(forms_cohort, tmp_path_factory.mktemp("forms-graded") / "course")
     batch = autograde.run(course, grading_config(workers=2))
-    assert len(batch.graded) == 3 and not batch.failed
+    assert len(batch.graded) == 5 and not batch.failed
     return course
 
 
@@ -124,3 +126,11 @@ def test_responses_name_the_variant_and_the_position_shown(graded_forms):
         assert row["variant"] == variant and row["pilihan"] == bank.variant(variant).key and row["benar"]
         assert row["shown_position"] == order.index(row["pilihan"]) + 1
     assert mine["shown_position"].nunique() > 1  # the key is not always in the same place
+
+
+def test_simulated_submissions_on_forms_are_graded_on_their_clicks_unflagged(graded_forms):
+    simulated = sorted({s for (s, a, c) in grades(graded_forms)} - {"jujur", "kunci-modul", "palsu"})
+    assert len(simulated) == 2
+    for student in simulated:
+        assert item_scores(graded_forms, student) == click_scores(graded_forms, student, BAB2)
+        assert read_record(graded_forms.autograded_dir(student, BAB2))["status"] == "graded"

@@ -142,9 +142,10 @@ class ItemFeedback(NbGraderPreprocessor):
                     form = (item_id, "abcd")  # an older gradebook: the module form
                 else:
                     if derived is None:
-                        derived = assigned_form(find_course_root(folder), bank, info.get("student", ""),
-                                                info.get("assignment", bank[item_id].assignment),
-                                                pins.get("attempt", 1))
+                        root = find_course_root(folder)
+                        derived = {} if root is None else assigned_form(
+                            root, bank, info.get("student", ""), info.get("assignment", bank[item_id].assignment),
+                            pins.get("attempt", 1))
                     form = derived.get(item_id, (item_id, "abcd"))
                 try:
                     variant = bank.variant(form[0])
