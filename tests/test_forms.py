@@ -89,3 +89,22 @@ def test_the_printed_module_key_scores_near_chance_on_participants_forms():
     mean = sum(scores) / len(scores)
     assert mean <= 0.40, mean
     assert sum(s >= 0.8 for s in scores) <= len(scores) // 20  # hardly anyone reaches tuntas
+
+
+def test_latsar_autograde_refuses_a_course_config_without_the_form_pins():
+    from traitlets.config import Config
+
+    from latsar.course import LatsarError
+    from latsar.grading.kernels import ForkingExecute
+    from latsar.grading.preprocessors import PinForms
+    from latsar.grading.sanitize import NoteTampering, ReconcileClicks, ReleaseCellsOnly
+    from latsar.grading.preprocessors import RepairGradeIds
+    from latsar.grading.worker import check_config
+
+    config = Config()
+    config.Autograde.sanitize_preprocessors = [RepairGradeIds, NoteTampering, ReleaseCellsOnly]
+    config.Autograde.autograde_preprocessors = [PinForms, ForkingExecute, ReconcileClicks]
+    check_config(config)
+    config.Autograde.autograde_preprocessors = [ForkingExecute, ReconcileClicks]
+    with pytest.raises(LatsarError, match="PinForms"):
+        check_config(config)
