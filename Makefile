@@ -57,4 +57,4 @@ check: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e and not hub and not pg and not slow" tests
 
 clean:
-	rm -rf submitted autograded/* feedback gradebook.db release/* export
+	rm -rf submitted autograded/* feedback gradebook.db release/* export formulir

@@ -14,7 +14,7 @@ from nbgrader.preprocessors import CheckCellMetadata, Execute
 
 from latsar.course import COURSE_ID, FREE_TEXT_STUB
 from latsar.grading.kernels import ForkingExecute
-from latsar.grading.preprocessors import (CheckCellMetadataOnce, ItemFeedback, PinItemKeys, RepairGradeIds,
+from latsar.grading.preprocessors import (CheckCellMetadataOnce, ItemFeedback, PinForms, PinItemKeys, RepairGradeIds,
                                           StripWidgetState)
 from latsar.grading.safehtml import EscapeAnswerHTML
 from latsar.grading.sanitize import NoteTampering, ReconcileClicks, ReleaseCellsOnly
@@ -34,8 +34,8 @@ if os.environ.get("LATSAR_DB_URL"):
 # On a JupyterHub every user's config points at one shared folder (see README).
 c.Exchange.root = os.environ.get("LATSAR_EXCHANGE", os.path.join(c.CourseDirectory.root, "exchange"))
 
-# Keys live only in course_data/item_bank.yaml; PinItemKeys writes them into the
-# gradebook copy of each hidden test, before SaveCells.  StripWidgetState keeps
+# Keys live only in course_data/item_bank.yaml; PinItemKeys writes the keys of every variant of
+# each slot into the gradebook copy of its hidden test, before SaveCells.  StripWidgetState keeps
 # saved widget state out of the release.
 c.GenerateAssignment.preprocessors = [PinItemKeys, StripWidgetState] + list(
     GenerateAssignment.class_traits()["preprocessors"].default()
@@ -80,7 +80,10 @@ c.Autograde.sanitize_preprocessors = [RepairGradeIds, NoteTampering, *sanitize[:
 # Execute: each kernel in a sandbox that fails closed (c.Sandbox.*; latsar/sandbox.py); after
 # SaveAutoGrades every item gets what its clicks earn and the review record is written.
 autograde = [{Execute: ForkingExecute, **once}.get(p, p) for p in Autograde.class_traits()["autograde_preprocessors"].default()]
-c.Autograde.autograde_preprocessors = autograde + [ReconcileClicks]
+# PinForms, before the kernel runs: each hidden test gets the participant's assigned variant and
+# option order, derived from the student id nbgrader knows (or recorded by an instructor's import),
+# never read from the answer file (latsar/grading/forms.py).
+c.Autograde.autograde_preprocessors = [PinForms] + autograde + [ReconcileClicks]
 # Practice activities and the live quiz (cells tagged "activity") show nothing while nbgrader
 # grades, so the grading kernel does not run them (18 of bab2's 28 code cells). Their tags are
 # the release's (ReleaseCellsOnly restores them), so a participant cannot skip a graded cell.

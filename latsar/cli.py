@@ -171,13 +171,28 @@ def scores_cmd(course_dir: str, db_url: str | None) -> None:
 @course_option
 @click.option("--n", "count", default=40, show_default=True, help="Jumlah peserta.")
 @click.option("--seed", default=2021, show_default=True)
-@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), help="Lembar jawaban (CSV, soal modul).")
 @click.option("--roster-out", type=click.Path(dir_okay=False), help="Tulis juga daftar peserta (roster) simulasi.")
-def simulate(course_dir: str, count: int, seed: int, out: str, roster_out: str | None) -> None:
-    """Tulis lembar jawaban simulasi untuk N peserta."""
-    from latsar.simulate import roster, simulate as make, write_roster, write_sheet
+@click.option("--kiriman", is_flag=True,
+              help="Tulis kiriman langsung ke submitted/: berkas jawaban v2 pada formulir (varian dan urutan) "
+                   "tiap peserta, seperti hasil klik mereka. Butuh rilis (latsar release).")
+def simulate(course_dir: str, count: int, seed: int, out: str | None, roster_out: str | None, kiriman: bool) -> None:
+    """Tulis lembar jawaban simulasi untuk N peserta (atau, dengan --kiriman, kiriman mereka)."""
+    from latsar.simulate import roster, simulate as make, simulate_forms, write_roster, write_sheet, write_submissions
 
     course = _course(course_dir)
+    if kiriman:
+        missing = sorted({i.assignment for i in course.item_bank if not course.release_notebook(i.assignment).exists()})
+        if missing:
+            raise click.ClickException(f"rilis {', '.join(missing)} belum dibuat; jalankan `latsar release` dulu")
+        done = write_submissions(course, simulate_forms(course.item_bank, count, seed))
+        console.print(f"{count} peserta → {len(done)} kiriman di {course.submitted}")
+        if roster_out:
+            ids = list(dict.fromkeys(p for p, _ in done))
+            console.print(f"roster → {write_roster(roster(ids, seed), roster_out)}")
+        return
+    if not out:
+        raise click.UsageError("beri --out (lembar jawaban) atau --kiriman")
     rows = make(course.item_bank, count, seed)
     path = write_sheet(rows, out)
     console.print(f"{count} peserta → {path}")

@@ -55,6 +55,50 @@ def simulate(bank: ItemBank, n: int, seed: int = 2021) -> list[tuple[str, str, s
     return rows
 
 
+def simulate_forms(bank: ItemBank, n: int, seed: int = 2021, assignments=None) -> dict:
+    """Simulated participants answering on their own forms (:mod:`latsar.kernel.forms`), as the
+    lesson's buttons would record it: ``{(peserta, assignment): {slot: Answer}}``, each answer the
+    variant shown, the order shown and the canonical choice.  The same model as :func:`simulate`;
+    a wrong answer prefers the distractors shown first."""
+    from latsar.grading.forms import slot_variants
+    from latsar.kernel.answers import Answer
+    from latsar.kernel.forms import form
+
+    rng = random.Random(seed)
+    assignments = list(assignments or dict.fromkeys(i.assignment for i in bank))
+    out: dict = {}
+    for peserta in peserta_ids(n, rng):
+        ability = rng.gauss(0.6, 1.0)
+        for assignment in assignments:
+            answers = out.setdefault((peserta, assignment), {})
+            for slot, (variant, order) in form(peserta, assignment, slot_variants(bank, assignment)).items():
+                if rng.random() < BLANK_RATE:
+                    continue
+                item = bank.variant(variant)
+                p_right = 1 / (1 + math.exp(-1.7 * (ability - _difficulty(slot))))
+                if rng.random() < p_right:
+                    choice = item.key
+                else:
+                    distractors = [x for x in order if x != item.key]  # in the order shown
+                    choice = rng.choices(distractors, weights=[3, 2, 1])[0]
+                answers[slot] = Answer(variant, order, choice)
+    return out
+
+
+def write_submissions(course, answers: dict, stamp: str | None = None) -> list[tuple[str, str]]:
+    """Each simulated participant's submission, as ``nbgrader submit`` leaves it: the released
+    notebook, a v2 ``.jawaban.json`` on their own form and ``timestamp.txt``.  No form is recorded:
+    grading derives each one's form from their id, as for a participant on the hub."""
+    from datetime import datetime, timezone
+
+    from latsar.grading.import_answers import TIMESTAMP_FORMAT, write_submission
+
+    stamp = stamp or datetime.now(timezone.utc).strftime(TIMESTAMP_FORMAT)
+    for (peserta, assignment), records in sorted(answers.items()):
+        write_submission(course, peserta, assignment, records, stamp)
+    return sorted(answers)
+
+
 FIRST = ("Ayu", "Budi", "Citra", "Dewi", "Eko", "Fajar", "Gita", "Hendra", "Indah", "Joko", "Kartika",
          "Lestari", "Made", "Nur", "Oki", "Putri", "Rina", "Sri", "Taufik", "Wahyu", "Yusuf", "Zahra")
 LAST = ("Santoso", "Wijaya", "Lestari", "Nugroho", "Siregar", "Hasibuan", "Saputra", "Rahmawati",

@@ -209,12 +209,48 @@ def click(item_id: str, folder: Path, letter: str, options=None):
     return box
 
 
+def participant_form(course: Course, student: str, assignment: str) -> dict[str, tuple[str, str]]:
+    """The form ``student`` is shown in ``assignment``: {slot: (variant id, order)}."""
+    from latsar.grading.forms import slot_variants
+    from latsar.kernel.forms import form
+
+    return form(student, assignment, slot_variants(course.item_bank, assignment))
+
+
+def click_on_form(course: Course, student: str, assignment: str, folder: Path, pick) -> dict[str, str]:
+    """What ``student`` does in ``folder``: each item shown on their form, the letter ``pick(variant, order)``
+    clicked (a shown letter; None skips the item).  Returns the shown letters clicked by slot."""
+    from latsar.authoring.notebooks import item_options
+    from latsar.kernel.answers import choice_widget
+
+    clicked = {}
+    for slot, (variant, order) in participant_form(course, student, assignment).items():
+        item = course.item_bank.variant(variant)
+        letter = pick(item, order)
+        if letter is None:
+            continue
+        box = choice_widget(slot, folder, item_options(item), variant=variant, order=order)
+        option_buttons(box)[letter].click()
+        clicked[slot] = letter
+    return clicked
+
+
+def key_as_shown(item, order: str) -> str:
+    """The letter under which ``item``'s key is shown in ``order``."""
+    return LETTERS[order.index(item.key)]
+
+
 def click_scores(course: Course, student: str, assignment: str) -> dict[str, float]:
     """What `student`'s clicks (the submitted .jawaban.json) earn per item: the true score."""
-    import json
+    from latsar.kernel.answers import AnswerStore
 
-    answers = json.loads((course.submission_dir(student, assignment) / ".jawaban.json").read_text())["answers"]
-    return {i.id: float(i.points) if answers.get(i.id) == i.key else 0.0 for i in course.item_bank.for_assignment(assignment)}
+    from latsar.grading.forms import assigned_form
+
+    answers = AnswerStore(course.submission_dir(student, assignment)).records()
+    form = assigned_form(course.root, course.item_bank, student, assignment)
+    bank = course.item_bank
+    return {i.id: float(i.points) if i.id in answers and answers[i.id].variant == form[i.id][0]
+            and answers[i.id].choice == bank.variant(form[i.id][0]).key else 0.0 for i in bank.for_assignment(assignment)}
 
 
 def tree_hashes(*roots: Path, skip=lambda path: False) -> dict[str, str]:
@@ -272,7 +308,7 @@ MARKS = {
     "pg": {"test_postgres"},
     "slow": {"test_crash", "test_hostile", "test_demo", "test_sandbox", "test_autograde", "test_tampering",
              "test_key_safety", "test_grading", "test_export", "test_report_cli", "test_grading_safety",
-             "test_collect_forgery", "test_free_text_html", "test_exchange"},
+             "test_collect_forgery", "test_free_text_html", "test_exchange", "test_forms_grading"},
 }
 
 

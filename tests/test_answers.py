@@ -53,7 +53,8 @@ def test_click_is_saved_at_once_and_marked_in_words(workdir):
     box = choice_widget("MP1-01", workdir, OPTIONS)
     option_buttons(box)["c"].click()
     saved = json.loads((workdir / ANSWER_FILE).read_text())
-    assert saved == {"format": "latsar-jawaban/1", "answers": {"MP1-01": "c"}}
+    assert saved == {"format": "latsar-jawaban/2",
+                     "answers": {"MP1-01": {"variant": "MP1-01", "order": "abcd", "choice": "c"}}}
     assert "Jawaban <b>c</b> tersimpan" in status(box)
     marked = {k: b for k, b in option_buttons(box).items() if "✔ dipilih" in b.description}
     assert list(marked) == ["c"] and marked["c"].description.startswith(f"c. {OPTIONS[2]}")
@@ -151,3 +152,114 @@ def test_check_without_key_uses_the_bank_inside_the_course(course, monkeypatch):
     monkeypatch.chdir(folder)
     check("MP1-02")
     os.remove(folder / ANSWER_FILE)
+
+
+def test_a_v2_file_records_variant_order_and_the_canonical_choice(workdir):
+    store = AnswerStore(workdir)
+    store.set("MP1-01", "b", variant="MP1-01-v3", order="cadb")
+    store.set("MP1-02", "a")  # no form given: the module item in the module's order
+    saved = json.loads((workdir / ANSWER_FILE).read_text())
+    assert saved == {"format": "latsar-jawaban/2", "answers": {
+        "MP1-01": {"variant": "MP1-01-v3", "order": "cadb", "choice": "b"},
+        "MP1-02": {"variant": "MP1-02", "order": "abcd", "choice": "a"}}}
+    assert oct((workdir / ANSWER_FILE).stat().st_mode & 0o777) == "0o600"
+    assert store.load() == {"MP1-01": "b", "MP1-02": "a"}
+    record = store.record("MP1-01")
+    assert (record.variant, record.order, record.choice, record.shown) == ("MP1-01-v3", "cadb", "b", "d")
+    with pytest.raises(ValueError):
+        store.set("MP1-01", "b", variant="MP1-01-v3", order="aabc")
+
+
+def test_a_v1_file_still_reads_as_the_module_item_in_the_module_order(workdir):
+    (workdir / ANSWER_FILE).write_text(json.dumps({"format": "latsar-jawaban/1",
+                                                   "answers": {"MP1-01": "c", "MP1-02": "z"}}))
+    store = AnswerStore(workdir)
+    assert store.load() == {"MP1-01": "c"}
+    assert store.records() == {"MP1-01": ("MP1-01", "abcd", "c")}
+    store.set("MP1-02", "d", variant="MP1-02-v2", order="dcba")  # the next click writes v2, keeping the rest
+    saved = json.loads((workdir / ANSWER_FILE).read_text())
+    assert saved["format"] == "latsar-jawaban/2"
+    assert saved["answers"]["MP1-01"] == {"variant": "MP1-01", "order": "abcd", "choice": "c"}
+
+
+def test_damaged_v2_entries_read_as_unanswered(workdir):
+    (workdir / ANSWER_FILE).write_text(json.dumps({"format": "latsar-jawaban/2", "answers": {
+        "MP1-01": {"variant": "MP1-01-v2", "order": "abcd", "choice": "e"},
+        "MP1-02": {"variant": 3, "order": "abcd", "choice": "a"},
+        "MP1-03": {"variant": "MP1-03", "choice": "a"},
+        "MP1-04": {"variant": "x" * 500, "order": "abcd", "choice": "a"},
+        "MP1-05": ["MP1-05", "abcd", "a"],
+        "MP1-06": {"variant": "MP1-06-v2", "order": "badc", "choice": "a"}}}))
+    assert AnswerStore(workdir).load() == {"MP1-06": "a"}
+
+
+FORMS = {
+    "MP1-01": ("Stem modul **bukan**?", ["A0", "B0", "C0", "D0"]),
+    "MP1-01-v2": ("Stem varian dua?", ["A2", "B2", "C2", "D2"]),
+    "MP1-01-v3": ("Stem varian tiga?", ["A3", "B3", "C3", "D3"]),
+}
+
+
+def test_choose_shows_the_participant_s_own_variant_in_their_order(workdir, monkeypatch, capsys):
+    from IPython.display import Markdown
+
+    from latsar.kernel.forms import option_order, variant_for
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    seen = {}
+    for user in ("peserta001", "peserta002", "peserta003", "peserta004"):
+        monkeypatch.setenv("JUPYTERHUB_USER", user)
+        shown.clear()
+        choose("MP1-01", assignment="bab2", attempt=1, forms=FORMS)
+        variant = variant_for(user, "MP1-01", list(FORMS), 1)
+        order = option_order(user, "bab2", "MP1-01", 1)
+        stem, box = shown
+        assert isinstance(stem, Markdown) and stem.data == FORMS[variant][0]
+        texts = FORMS[variant][1]
+        assert [b.description for b in option_buttons(box).values()] == \
+            [f"{s}. {texts['abcd'.index(c)]}" for s, c in zip("abcd", order)]
+        seen[user] = (variant, order)
+    assert len(set(seen.values())) == 4  # neighbours see other forms
+    # a click records the variant, the order and the canonical choice; messages name the shown letter
+    user = "peserta002"
+    monkeypatch.setenv("JUPYTERHUB_USER", user)
+    variant, order = seen[user]
+    shown.clear()
+    choose("MP1-01", assignment="bab2", forms=FORMS)
+    box = shown[1]
+    option_buttons(box)["b"].click()
+    record = AnswerStore(workdir).record("MP1-01")
+    assert record == (variant, order, order[1]) and record.shown == "b"
+    assert "Jawaban <b>b</b> tersimpan" in status(box)
+    shown.clear()
+    choose("MP1-01", assignment="bab2", forms=FORMS)  # reopened: the mark on the shown letter
+    assert "✔ dipilih" in option_buttons(shown[1])["b"].description
+    # under autograde: the stem and the options in the participant's order, the shown letter saved
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.delenv("JUPYTERHUB_USER")
+    choose("MP1-01", assignment="bab2", forms=FORMS, form=(variant, order))
+    printed = capsys.readouterr().out.splitlines()
+    texts = FORMS[variant][1]
+    assert printed[0] == FORMS[variant][0].replace("*", "")
+    assert printed[2] == "Jawaban tersimpan: b"
+    assert printed[4] == f"✔ b. {texts['abcd'.index(order[1])]}   ← jawaban tersimpan"
+    # a record for another variant than the one assigned reads as no answer for it
+    other = next(v for v in FORMS if v != variant)
+    choose("MP1-01", assignment="bab2", forms=FORMS, form=(other, "abcd"))
+    assert capsys.readouterr().out.splitlines()[2] == "Belum dijawab."
+
+
+def test_check_scores_the_assigned_form(workdir):
+    keys = {"MP1-01": "a", "MP1-01-v2": "c", "MP1-01-v3": "d"}
+    AnswerStore(workdir).set("MP1-01", "c", variant="MP1-01-v2", order="dbca")
+    check("MP1-01", keys=keys, variant="MP1-01-v2", order="dbca")
+    check("MP1-01", keys=keys, variant="MP1-01-v2", order="abcd")  # another order: the canonical choice counts
+    with pytest.raises(WrongAnswer) as other:
+        check("MP1-01", keys=keys, variant="MP1-01-v3", order="dbca")  # not the question they were given
+    assert "c" not in str(other.value).split() and "d" not in str(other.value).split()
+    AnswerStore(workdir).set("MP1-01", "a", variant="MP1-01-v2", order="dbca")
+    with pytest.raises(WrongAnswer) as wrong:
+        check("MP1-01", keys=keys, variant="MP1-01-v2", order="dbca")
+    assert str(wrong.value) == "Jawaban d untuk soal ini belum tepat."  # the letter shown, never the key

@@ -10,6 +10,7 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
+from latsar.kernel.answers import AnswerStore
 from latsar.grading import batch as autograde
 from latsar.grading.options import grading_config
 from latsar.grading import worker
@@ -115,7 +116,7 @@ def test_faults_end_with_a_reason_and_nobody_else_changes(cohort, tmp_path):
     for student in students:
         if student in (s_missing, s_corrupt):
             continue
-        answers = json.loads((course.submission_dir(student, BAB2) / ".jawaban.json").read_text())["answers"]
+        answers = AnswerStore(course.submission_dir(student, BAB2)).load()
         for item in bank.for_assignment(BAB2):
             assert ours[(student, BAB2, item.id)][0] == (1.0 if answers.get(item.id) == item.key else 0.0), (student, item.id)
     assert not any(k[:2] == (s_missing, BAB2) for k in ours)  # nothing graded, nothing invented

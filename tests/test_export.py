@@ -13,7 +13,8 @@ def test_export_tables_match_the_clicks(graded, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "mastery.csv", "mastery.parquet", "responses.csv", "responses.parquet"]
     responses = pd.read_csv(out / "responses.csv", dtype={"peserta_id": str}, keep_default_na=False)
-    assert list(responses.columns) == ["peserta_id", "assignment", "item_id", "pilihan", "benar", "poin"]
+    assert list(responses.columns) == ["peserta_id", "assignment", "item_id", "pilihan", "benar", "poin", "variant",
+                                       "shown_position"]
     assert len(responses) == 6 * 20  # six participants × 20 items
     bank = graded.item_bank
     for row in responses.itertuples():
@@ -23,6 +24,9 @@ def test_export_tables_match_the_clicks(graded, tmp_path):
             assert row.pilihan == ""
         assert row.benar == (row.pilihan == bank[row.item_id].key)
         assert row.poin == float(row.benar)
+        # imported from a sheet naming module items: the module item, in the module's order
+        assert (row.variant, str(row.shown_position)) == \
+            ((row.item_id, str("abcd".index(row.pilihan) + 1)) if row.pilihan else ("", ""))
     parquet = pd.read_parquet(out / "responses.parquet")
     assert parquet.equals(tables["responses"])
     mastery = pd.read_csv(out / "mastery.csv", dtype={"peserta_id": str})

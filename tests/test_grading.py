@@ -5,11 +5,12 @@ import shutil
 
 import pytest
 
+from latsar.kernel.answers import AnswerStore
 from latsar.results import scores
 from latsar.authoring.notebooks import item_options
 from latsar.authoring.itembank import LETTERS
 
-from .conftest import click, copy_course, nbgrader
+from .conftest import click, click_on_form, copy_course, key_as_shown, nbgrader, participant_form
 
 GRADED = ("bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan")
 
@@ -19,18 +20,20 @@ def test_key_answers_score_full_marks_through_stock_nbgrader_commands(tmp_path):
     course = copy_course(tmp_path / "course")
     for assignment in GRADED:
         nbgrader(course, "generate_assignment", assignment, "--force")
-        # a participant clicks the key of every item in their own folder …
+        # a participant clicks the key of every item, as shown on their own form, in their own folder …
         home = tmp_path / "home" / assignment
         shutil.copytree(course.release / assignment, home)
-        for item in course.item_bank.for_assignment(assignment):
-            click(item.id, home, item.key, item_options(item))
+        click_on_form(course, "peserta01", assignment, home, key_as_shown)
         # … and their folder is what gets submitted
         shutil.copytree(home, course.submission_dir("peserta01", assignment))
         nbgrader(course, "autograde", assignment, "--force")
     table = scores.responses(course)
     assert len(table) == 20
     assert table["benar"].all() and table["poin"].sum() == 20
-    assert table.set_index("item_id")["pilihan"].to_dict() == {i.id: i.key for i in course.item_bank}
+    forms = {**participant_form(course, "peserta01", GRADED[0]), **participant_form(course, "peserta01", GRADED[1])}
+    # pilihan is the canonical choice: the key of the participant's variant
+    assert table.set_index("item_id")["pilihan"].to_dict() == {s: course.item_bank.variant(v).key for s, (v, _) in forms.items()}
+    assert sum(v != s for s, (v, _) in forms.items()) >= 8  # most slots showed another variant than the module's
 
 
 def test_unanswered_release_scores_zero(graded):
@@ -61,5 +64,5 @@ def test_mastery_follows_the_80_percent_rule(graded):
 
 
 def test_chosen_letters_are_kept_beside_the_graded_notebook(graded):
-    answers = json.loads((graded.autograded_dir("semua-c", GRADED[0]) / ".jawaban.json").read_text())
-    assert set(answers["answers"].values()) == {"c"}
+    answers = AnswerStore(graded.autograded_dir("semua-c", GRADED[0])).load()
+    assert answers and set(answers.values()) == {"c"}

@@ -15,7 +15,9 @@ from latsar.authoring.itembank import LETTERS
 from latsar.course.nbgrader_api import api, check
 from latsar.authoring.release import ReleaseLeak, scan_release
 
-from .conftest import copy_course, grade
+from latsar.grading.import_answers import write_submission
+
+from .conftest import copy_course, grade, participant_form
 
 GRADED = ("bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan")
 
@@ -23,14 +25,14 @@ GRADED = ("bab2_konsep_pelayanan_publik", "bab3_berorientasi_pelayanan")
 def set_keys(course: Course, keys: dict[str, str]) -> Course:
     """Rewrite the bank of ``course`` with other keys; return a fresh Course object."""
     raw = yaml.safe_load(course.item_bank_path.read_text(encoding="utf-8"))
-    for item in raw["items"]:
+    for item in [*raw["items"], *raw.get("variants", [])]:  # every variant of every slot
         item["key"] = keys[item["id"]]
     course.item_bank_path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return Course.at(course.root)
 
 
 def rotated(course: Course, shift: int) -> dict[str, str]:
-    return {i.id: LETTERS[(LETTERS.index(i.key) + shift) % 4] for i in course.item_bank}
+    return {i.id: LETTERS[(LETTERS.index(i.key) + shift) % 4] for i in course.item_bank.all_items()}
 
 
 def release_bytes(course: Course) -> dict[str, bytes]:
@@ -41,9 +43,11 @@ def release_bytes(course: Course) -> dict[str, bytes]:
 def test_release_is_byte_identical_whatever_the_keys(released, tmp_path):
     reference = release_bytes(released)
     assert len([p for p in reference if p.endswith(".ipynb")]) == 4
-    for shift in (1, 2, 3):  # every item takes each of the other three letters once
+    for shift in (1, 2, 3):  # every item, every variant, takes each of the other three letters once
         course = copy_course(tmp_path / f"shift{shift}")
         course = set_keys(course, rotated(course, shift))
+        assert all(course.item_bank.variant(i).key != released.item_bank.variant(i).key
+                   for i in ("MP1-01-v2", "MP2-10-v3"))
         release.generate(course)
         assert release_bytes(course) == reference, f"release changed when keys shifted by {shift}"
 
@@ -53,7 +57,7 @@ def test_release_holds_no_answer_file_no_widget_state_no_hidden_test(released):
         assert path.name != ".jawaban.json"
         if path.suffix == ".ipynb":
             text = path.read_text(encoding="utf-8")
-            assert "HIDDEN TESTS" not in text and "key=" not in text and "check(" not in text
+            assert "HIDDEN TESTS" not in text and "key=" not in text and "keys=" not in text and "check(" not in text
             assert "widgets" not in json.loads(text)["metadata"]
 
 
@@ -62,9 +66,10 @@ def test_gradebook_alone_holds_the_pinned_key(released):
 
     db = sqlite3.connect(released.root / "gradebook.db")
     source = dict(db.execute("SELECT name, source FROM source_cell WHERE name LIKE 'MP%' AND name NOT LIKE '%soal'"))
-    assert source["MP1-01"].count(f'key="{released.item_bank["MP1-01"].key}"') == 1
+    keys = ", ".join(f'"{v.id}": "{v.key}"' for v in released.item_bank.slots["MP1-01"])
+    assert source["MP1-01"].count(f"keys={{{keys}}}") == 1  # every variant's key, in the gradebook only
     committed = (Path(__file__).parents[1] / "source").rglob("*.ipynb")
-    assert not any("key=" in p.read_text(encoding="utf-8") for p in committed)
+    assert not any("key=" in p.read_text(encoding="utf-8") or "keys=" in p.read_text(encoding="utf-8") for p in committed)
 
 
 def test_saved_widget_state_in_source_never_reaches_release(course):
@@ -87,6 +92,17 @@ def wrong_letters(course: Course) -> dict[str, str]:
     return {i.id: LETTERS[(LETTERS.index(i.key) + 3) % 4] for i in course.item_bank}
 
 
+def wrong_on_form(course: Course, student: str, assignment: str) -> dict:
+    """Answer records of ``student`` on their own form, every choice one no key below is."""
+    from latsar.kernel.answers import Answer
+
+    out = {}
+    for slot, (variant, order) in participant_form(course, student, assignment).items():
+        key = course.item_bank.variant(variant).key
+        out[slot] = Answer(variant, order, LETTERS[(LETTERS.index(key) + 3) % 4])
+    return out
+
+
 def feedback_pages(course: Course, peserta: str) -> dict[str, str]:
     return {a: (course.feedback / peserta / a / f"{a}.html").read_text(encoding="utf-8") for a in GRADED}
 
@@ -99,14 +115,20 @@ def feedback_variants(tmp_path_factory):
         root = tmp_path_factory.mktemp(f"feedback{shift}")
         course = copy_course(root / "course")
         answers = wrong_letters(course)
+        on_form = {a: wrong_on_form(course, "acak", a) for a in GRADED}
         course = set_keys(course, rotated(course, shift))
         assert all(answers[i.id] != i.key for i in course.item_bank)
         release.generate(course)
         grade(course, {"peserta": answers}, root)
         nbapi = api(course)
+        for assignment in GRADED:  # a participant on their own form: other variants, other orders
+            write_submission(course, "acak", assignment, on_form[assignment], "2026-01-05 10:00:00.000000 UTC")
+            check(nbapi.autograde(assignment, "acak", force=True, create=True), "autograde acak")
         for assignment in GRADED:
-            check(nbapi.generate_feedback(assignment, "peserta"), "generate_feedback")
-        pages[shift] = (course, feedback_pages(course, "peserta"))
+            for peserta in ("peserta", "acak"):
+                check(nbapi.generate_feedback(assignment, peserta), "generate_feedback")
+        pages[shift] = (course, {**feedback_pages(course, "peserta"),
+                                 **{f"acak/{a}": p for a, p in feedback_pages(course, "acak").items()}})
     return pages
 
 
@@ -114,6 +136,28 @@ def test_feedback_for_a_wrong_answer_is_identical_whatever_the_key(feedback_vari
     (_, first), *others = feedback_variants.values()
     for _, pages in others:
         assert pages == first
+
+
+def test_feedback_on_a_participant_s_own_form_speaks_in_the_letters_they_saw(feedback_variants):
+    course, pages = feedback_variants[0]
+    for assignment in GRADED:
+        page = pages[f"acak/{assignment}"]
+        assert page.count("Belum tepat") == 10
+        for slot, (variant, order) in participant_form(course, "acak", assignment).items():
+            item = course.item_bank.variant(variant)
+            chosen = wrong_on_form(course, "acak", assignment)[slot].choice  # under the original keys
+            shown = LETTERS[order.index(chosen)]
+            assert f"Jawaban Anda: <b>{shown}</b>" in page
+            assert html.escape(f"{shown}. {item.options[chosen]}") in page
+            assert f"💡 {html.escape(item.explanation)}" in page
+            start = page.index(f'id="cell-id={slot.lower()}-jawaban"')
+            cell = page[start:page.index("</div>", start + 200)]
+            rows = [html.escape(f"{LETTERS[n]}. {item.options[c]}") for n, c in enumerate(order)]
+            assert [cell.index(r) for r in rows] == sorted(cell.index(r) for r in rows)  # in their order
+            assert f"Jawaban Anda: <b>{shown}</b>" in cell and html.escape(item.stem.replace("*", "")[:30]) in cell
+        for leak in ("key=", "keys=", "HIDDEN TESTS", "WrongAnswer", "Jawaban yang benar", "check("):
+            assert leak not in page
+    assert sum(v != s for a in GRADED for s, (v, _) in participant_form(course, "acak", a).items()) >= 8
 
 
 def test_feedback_is_indonesian_and_points_to_the_section(feedback_variants):

@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 
 from latsar.kernel.answers import write_answers
 from latsar.course import ASSIGNMENTS
-from latsar.authoring.notebooks import answer_source, is_activity, item_options, items_in, stem_source, sync_notebook
+from latsar.authoring.notebooks import answer_source, is_activity, item_forms, item_keys, item_options, items_in, stem_source, sync_notebook
 
 from .conftest import REPO
 
@@ -51,11 +51,11 @@ def test_each_evaluation_holds_its_ten_items_in_order(released):
 ITEM_ID = re.compile(r"\b(MP|LAT)[12]-\d{2}\b")
 
 
-def test_stem_shows_the_number_and_stem_but_no_id_and_no_options(released):
+def test_stem_cell_is_the_heading_only_no_id_no_stem_no_options(released):
     item = released.item_bank["MP1-01"]
     source = stem_source(item)
-    assert source == f"**Soal 1**\n\n{item.stem}"
-    assert not ITEM_ID.search(source)
+    assert source == "**Soal 1**"  # the participant's own variant is shown by the answer cell
+    assert not ITEM_ID.search(source) and item.stem not in source
     assert not any(text in source for text in item.options.values())  # they are the buttons
 
 
@@ -79,6 +79,23 @@ def test_answer_cell_carries_the_option_texts_and_no_key(released):
     odd = ['kata "kutip"', "garis \\ miring", "baris\nbaru", "\u2019"]
     assert ast.literal_eval(ast.unparse(choose_call(answer_source("MP1-01", odd)).args[1])) == odd
     assert choose_call(answer_source("MP1-01")).args[1:] == []  # no options: bare letters
+
+
+def test_answer_cell_carries_every_variant_and_no_key(released):
+    bank = released.item_bank
+    for item in bank:
+        forms = item_forms(bank, item.id)
+        assert list(forms) == [v.id for v in bank.slots[item.id]] and len(forms) == 3
+        source = answer_source(item.id, forms=forms, assignment=item.assignment)
+        call = choose_call(source)
+        given = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+        assert given["assignment"] == item.assignment and given["attempt"] == 1
+        assert {v: (stem, list(texts)) for v, (stem, texts) in given["forms"].items()} == \
+            {v.id: (v.stem, [v.options[k] for k in "abcd"]) for v in bank.slots[item.id]}
+        assert "key" not in source
+        pinned = answer_source(item.id, forms=forms, assignment=item.assignment, keys=item_keys(bank, item.id))
+        keys = ", ".join(f'"{v.id}": "{v.key}"' for v in bank.slots[item.id])
+        assert pinned.replace(f'check("{item.id}", keys={{{keys}}}, attempt=1)', f'check("{item.id}")') == source
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -24,7 +24,7 @@ import ast
 import copy
 import json
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import nbformat
 
@@ -33,18 +33,36 @@ from latsar.authoring.itembank import Item, ItemBank, LETTERS
 from latsar.authoring.pacing import is_practice, pace
 from latsar.course.files import atomic_write
 
+#: Graded assignments are attempt 1 (the same as latsar.kernel.forms.DEFAULT_ATTEMPT; authoring runs before the kernel)
+DEFAULT_ATTEMPT = 1
+
 NBGRADER_SCHEMA = 3
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def answer_source(item_id: str, options: Sequence[str] | None = None, *, key: str | None = None) -> str:
-    """Source of an item's test cell; with ``key`` for the gradebook copy only.
+def answer_source(item_id: str, options: Sequence[str] | None = None, *, key: str | None = None,
+                  forms: Mapping[str, tuple[str, Sequence[str]]] | None = None, assignment: str | None = None,
+                  attempt: int = DEFAULT_ATTEMPT, keys: Mapping[str, str] | None = None) -> str:
+    """Source of an item's test cell; with ``keys`` (or an older notebook's ``key``) for the
+    gradebook copy only.
 
-    ``options`` (the texts of a–d, from the bank) travel in the call to ``choose``:
-    the participant's kernel never has the bank, and the buttons are the options.
-    They are the same whatever the key, so the release does not depend on it."""
-    call = f'check("{item_id}")' if key is None else f'check("{item_id}", key="{key}")'
-    if options:
+    ``forms`` holds every variant of the slot, its id → (stem, texts of a–d as in the bank): they
+    travel in the call to ``choose``, which shows the participant's own variant in their own order
+    (the kernel never has the bank).  They are the same whatever the keys, so the release does not
+    depend on them.  ``options`` alone (the module item's texts) is the older form of the call."""
+    if keys is not None:
+        pins = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in keys.items())
+        call = f'check("{item_id}", keys={{{pins}}}, attempt={int(attempt)})'
+    else:
+        call = f'check("{item_id}")' if key is None else f'check("{item_id}", key="{key}")'
+    if forms:
+        show = [f'choose("{item_id}", assignment={json.dumps(assignment)}, attempt={int(attempt)}, forms={{']
+        for variant, (stem, texts) in forms.items():
+            show.append(f"    {json.dumps(variant)}: ({json.dumps(str(stem), ensure_ascii=False)}, [")
+            show += [f"        {json.dumps(str(text), ensure_ascii=False)}," for text in texts]
+            show.append("    ]),")
+        show.append("})")
+    elif options:
         texts = [f"    {json.dumps(str(text), ensure_ascii=False)}," for text in options]
         show = [f'choose("{item_id}", [', *texts, "])"]
     else:
@@ -61,13 +79,31 @@ def answer_source(item_id: str, options: Sequence[str] | None = None, *, key: st
     )
 
 
+def item_forms(bank: ItemBank, item_id: str) -> dict[str, tuple[str, list[str]]]:
+    """Every variant of a slot, its id → (stem, texts of a–d): what the answer cell shows from."""
+    return {v.id: (v.stem, item_options(v)) for v in bank.slots.get(item_id, (bank[item_id],))}
+
+
+def item_keys(bank: ItemBank, item_id: str) -> dict[str, str]:
+    """Every variant's key of a slot (for the gradebook copy only)."""
+    return {v.id: v.key for v in bank.slots.get(item_id, (bank[item_id],))}
+
+
+def attempt_of(nb) -> int:
+    """The attempt an assignment's notebook is (``latsar.attempt`` in its metadata; graded: 1)."""
+    try:
+        return int(nb.metadata.get("latsar", {}).get("attempt", DEFAULT_ATTEMPT))
+    except (TypeError, ValueError):
+        return DEFAULT_ATTEMPT
+
+
 def without_option_texts(source: str) -> str:
-    """``source`` with the texts of its ``choose(item_id, [...])`` call left out: ``choose(item_id)``.
+    """``source`` with the texts of its ``choose(item_id, ...)`` call left out: ``choose(item_id)``.
 
     Rewording an option changes the answer cell, so a submission fetched from an
     earlier release (or from one made before the texts travelled in the call)
     differs from the current release there without any edit by the participant.
-    Only a plain list of strings is left out; any other change still shows."""
+    Only literal arguments (texts, the forms, the attempt) are left out; any other change still shows."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -75,12 +111,20 @@ def without_option_texts(source: str) -> str:
     for node in tree.body:
         call = node.value if isinstance(node, ast.Expr) else None
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "choose"
-                and len(call.args) == 2 and not call.keywords and isinstance(call.args[1], ast.List)):
+                and call.args and len(call.args) + len(call.keywords) >= 2):
             continue
-        if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in call.args[1].elts):
+        if all(_literal(a) for a in [*call.args[1:], *(k.value for k in call.keywords)]):
             bare = f"choose({ast.get_source_segment(source, call.args[0])})"
             return source.replace(ast.get_source_segment(source, call), bare, 1)
     return source
+
+
+def _literal(node) -> bool:
+    try:
+        ast.literal_eval(node)
+    except ValueError:
+        return False
+    return True
 
 
 def item_options(item: Item) -> list[str]:
@@ -89,10 +133,10 @@ def item_options(item: Item) -> list[str]:
 
 
 def stem_source(item: Item) -> str:
-    """The stem cell: the item's number (its id is for instructors: cell metadata, reports) and stem.
+    """The stem cell: the item's number only (its id is for instructors: cell metadata, reports).
 
-    The options are not listed here: they are the buttons of the answer cell below."""
-    return f"**Soal {item.number}**\n\n{item.stem}"
+    The stem and options are shown by the answer cell below, from the participant's own variant."""
+    return f"**Soal {item.number}**"
 
 
 def _nbgrader(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: int | None = None) -> dict:
@@ -109,12 +153,17 @@ def _nbgrader(grade_id: str, *, grade: bool, solution: bool, locked: bool, point
     return meta
 
 
-def item_cells(item: Item) -> list:
+def item_cells(item: Item, bank: ItemBank | None = None, assignment: str | None = None,
+               attempt: int = DEFAULT_ATTEMPT) -> list:
     stem = nbformat.v4.new_markdown_cell(stem_source(item))
     # Read-only in JupyterLab but not an nbgrader cell: nbgrader can only put back a
     # deleted grade cell after a preceding *grade* cell (OverwriteCells.add_missing_cells).
     stem.metadata = {"deletable": False, "editable": False, "latsar": {"item": item.id, "part": "stem"}}
-    answer = nbformat.v4.new_code_cell(answer_source(item.id, item_options(item)))
+    if bank is None:
+        answer = nbformat.v4.new_code_cell(answer_source(item.id, item_options(item)))
+    else:
+        answer = nbformat.v4.new_code_cell(answer_source(item.id, forms=item_forms(bank, item.id),
+                                                         assignment=assignment or item.assignment, attempt=attempt))
     answer.metadata = {
         "jupyter": {"source_hidden": True},
         "latsar": {"item": item.id, "part": "answer"},
@@ -185,6 +234,7 @@ def sync_notebook(nb, bank: ItemBank, name: str = ""):
     """Return a synced copy of ``nb`` (no outputs, no widget state); ``name`` is its file name,
     which its progress cells read (required when it has one)."""
     nb = copy.deepcopy(nb)
+    attempt = attempt_of(nb)
     cells, done = [], set()
     for cell in nb.cells:
         mark = cell.metadata.get("latsar", {})
@@ -193,7 +243,7 @@ def sync_notebook(nb, bank: ItemBank, name: str = ""):
             if item_id in done:
                 continue
             done.add(item_id)
-            cells.extend(item_cells(bank[item_id]))
+            cells.extend(item_cells(bank[item_id], bank, Path(name).stem if name else None, attempt))
             continue
         if "free_text" in mark:
             free_text_cell(cell)
@@ -222,6 +272,8 @@ def sync_notebook(nb, bank: ItemBank, name: str = ""):
     nb.metadata["language_info"] = {"name": "python"}
     # the lesson extension (labextension/) runs these notebooks on open and hides their code
     nb.metadata["latsar"] = {"lesson": True}
+    if attempt != DEFAULT_ATTEMPT:
+        nb.metadata["latsar"]["attempt"] = attempt
     nbformat.validate(nb)
     return nb
 

@@ -75,7 +75,7 @@ def scan_release(course: Course) -> None:
                 problems.append(f"{path}: state widget tersimpan")
             for cell in nb.get("cells", []):
                 source = "".join(cell.get("source", ""))
-                if "key=" in source or "HIDDEN TESTS" in source:
+                if "key=" in source or "keys=" in source or "HIDDEN TESTS" in source:
                     problems.append(f"{path}: sel {cell.get('id')} memuat tes tersembunyi")
                 if cell.get("outputs"):
                     problems.append(f"{path}: sel {cell.get('id')} memuat output")

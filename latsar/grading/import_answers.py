@@ -4,7 +4,9 @@ For an instructor with answers from paper or another platform, and for
 simulated cohorts.  Each participant with at least one row for an assignment
 gets ``submitted/<peserta_id>/<assignment>/`` holding exactly what their clicks
 would have produced: the released notebook, the answer file ``.jawaban.json``
-and nbgrader's ``timestamp.txt``.
+and nbgrader's ``timestamp.txt``.  The sheet names module items, so those answers were given on
+the module's form: it is recorded for those participants on the instructor's side
+(:func:`latsar.grading.forms.record_form`), and grading scores them on it.
 
 The whole sheet is validated before anything is written; every problem names
 its line.  Each submission folder is built beside its target and swapped in
@@ -24,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from latsar.kernel.answers import write_answers
+from latsar.grading.forms import module_form, record_form
 from latsar.course import Course, LatsarError
 from latsar.course.files import CsvError, read_csv, swap_in
 from latsar.authoring.itembank import LETTERS
@@ -93,6 +96,8 @@ def import_answers(path: str | Path, course: Course, *, now: datetime | None = N
         answered += len(chosen)
         blank += len(answers) - len(chosen)
         write_submission(course, peserta, assignment, chosen, stamp)
+        # the sheet names module items: these answers were given on the module's form
+        record_form(course.root, peserta, assignment, module_form(course.item_bank, assignment))
     return ImportResult(sorted(sheet), answered, blank)
 
 

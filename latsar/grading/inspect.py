@@ -153,6 +153,7 @@ def inspect_submission(course: Course, student: str, assignment: str) -> list[st
              and not _meta(c).get("grade_id") and _source(c) not in released_code]
     if extra:
         notes.append(f"{len(extra)} sel kode tambahan atau diubah di luar sel nilai")
+    notes += form_notes(course, student, assignment, folder)
     allowed = EXPECTED_FILES | {str(p.relative_to(released.parent)) for p in released.parent.rglob("*") if p.is_file()}
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
                    if p.is_file() and ".ipynb_checkpoints" not in p.parts)
@@ -162,3 +163,38 @@ def inspect_submission(course: Course, student: str, assignment: str) -> list[st
     return notes
 
 
+
+
+def form_notes(course: Course, student: str, assignment: str, folder: Path) -> list[str]:
+    """Answers saved on another form than the participant's: another variant (scored 0, it
+    answered a question they were not given) or another option order (scored on the choice)."""
+    from latsar.grading.forms import assigned_form, pinned
+    from latsar.kernel.answers import AnswerStore
+
+    records = AnswerStore(folder).records()
+    if not records:
+        return []
+    attempt = 1
+    try:
+        nb = json.loads(course.release_notebook(assignment).read_text(encoding="utf-8"))
+        attempt = int(nb.get("metadata", {}).get("latsar", {}).get("attempt", 1))
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    form = assigned_form(course.root, course.item_bank, student, assignment, attempt)
+    variants, orders = [], []
+    for slot, (variant, order) in form.items():
+        record = records.get(slot)
+        if record is None:
+            continue
+        if record.variant != variant:
+            variants.append(f"{slot} ({record.variant[:40]!r}, bukan {variant})")
+        elif record.order != order:
+            orders.append(f"{slot} ({record.order[:8]!r}, bukan {order})")
+    notes = []
+    if variants:
+        notes.append("berkas jawaban mengaku varian soal lain (dinilai 0 pada varian yang diberikan): "
+                     + ", ".join(variants)[:240])
+    if orders:
+        notes.append("berkas jawaban mengaku urutan pilihan lain (dinilai pada varian yang diberikan): "
+                     + ", ".join(orders)[:240])
+    return notes

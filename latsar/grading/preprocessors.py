@@ -38,7 +38,7 @@ from traitlets import Bool
 from latsar.kernel.answers import AnswerStore
 from latsar.course import ITEM_BANK, find_course_root, mastered
 from latsar.authoring.itembank import LETTERS, ItemBank
-from latsar.authoring.notebooks import answer_source, item_options
+from latsar.authoring.notebooks import answer_source, attempt_of, item_forms, item_keys, item_options  # noqa: F401
 
 
 def _bank_for(resources) -> ItemBank:
@@ -55,15 +55,52 @@ def _part(cell) -> tuple[str | None, str | None]:
 
 
 class PinItemKeys(NbGraderPreprocessor):
-    """Write each item's key into its hidden test (gradebook copy only)."""
+    """Write the keys of every variant of each slot into its hidden test (gradebook copy only)."""
 
     def preprocess(self, nb, resources):
         bank = _bank_for(resources)
+        attempt = attempt_of(nb)
+        assignment = resources.get("nbgrader", {}).get("assignment")
         for cell in nb.cells:
             item_id, part = _part(cell)
             if part == "answer":
                 item = bank[item_id]
-                cell.source = answer_source(item_id, item_options(item), key=item.key)
+                cell.source = answer_source(item_id, forms=item_forms(bank, item_id),
+                                            assignment=assignment or item.assignment, attempt=attempt,
+                                            keys=item_keys(bank, item_id))
+        return nb, resources
+
+
+class PinForms(NbGraderPreprocessor):
+    """At autograde, before the kernel runs: pin each participant's assigned form into every item's
+    hidden test (and into the call that prints the saved choice).
+
+    The form is derived from the student id nbgrader knows, or taken from the one an instructor's
+    import recorded (:func:`latsar.grading.forms.assigned_form`); never from the answer file.  The
+    sources are the gradebook's (nbgrader's ``OverwriteCells`` restored them), so the attempt they
+    name is the instructor's.  An answer file that claims another form is flagged by
+    :func:`latsar.grading.inspect.inspect_submission` (``NoteTampering``)."""
+
+    def preprocess(self, nb, resources):
+        from latsar.grading.forms import assigned_form, pin_form, pinned
+
+        info = resources["nbgrader"]
+        bank = _bank_for(resources)
+        root = find_course_root(resources.get("metadata", {}).get("path") or ".")
+        slots = {item.id for item in bank}
+        forms: dict = {}
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.cell_type != "code" or grade_id not in slots:
+                continue
+            pins = pinned(cell.source)
+            if not isinstance(pins.get("keys"), dict):
+                continue  # an older gradebook: one key, the module form
+            attempt = pins.get("attempt", 1)
+            if attempt not in forms:
+                forms[attempt] = assigned_form(root, bank, info["student"], info["assignment"], attempt)
+            variant, order = forms[attempt].get(grade_id, (grade_id, "abcd"))
+            cell.source = pin_form(cell.source, variant, order)
         return nb, resources
 
 
@@ -87,14 +124,40 @@ class ItemFeedback(NbGraderPreprocessor):
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
+        from latsar.grading.forms import assigned_form, pinned
+
         bank = _bank_for(resources)
         folder = resources.get("metadata", {}).get("path") or "."
-        chosen = AnswerStore(folder).load()
+        chosen = AnswerStore(folder).records()
+        info = resources.get("nbgrader", {})
+        derived = None
         results = []
         for cell in nb.cells:
             item_id, part = _part(cell)
             if part == "answer":
-                results.append((bank[item_id], self._verdict(cell, bank[item_id], chosen.get(item_id))))
+                pins = pinned(cell.source)
+                if isinstance(pins.get("variant"), str) and isinstance(pins.get("order"), str):
+                    form = (pins["variant"], pins["order"])  # what grading scored
+                elif "key" in pins:
+                    form = (item_id, "abcd")  # an older gradebook: the module form
+                else:
+                    if derived is None:
+                        root = find_course_root(folder)
+                        derived = {} if root is None else assigned_form(
+                            root, bank, info.get("student", ""), info.get("assignment", bank[item_id].assignment),
+                            pins.get("attempt", 1))
+                    form = derived.get(item_id, (item_id, "abcd"))
+                try:
+                    variant = bank.variant(form[0])
+                except KeyError:
+                    variant = bank[item_id]
+                order = form[1] if sorted(form[1]) == list(LETTERS) and variant.id == form[0] else "abcd"
+                record = chosen.get(item_id)
+                letter = None
+                if record is not None and record.variant == variant.id:
+                    letter = LETTERS[order.index(record.choice)]
+                results.append((bank[item_id], self._verdict(cell, variant, order, letter,
+                                                             other=record is not None and letter is None)))
             elif cell.cell_type == "code" and "activity" in cell.metadata.get("tags", []):
                 self._activity(cell)
             elif cell.cell_type == "code" and "reflection" in cell.metadata.get("latsar", {}):
@@ -104,13 +167,20 @@ class ItemFeedback(NbGraderPreprocessor):
             resources["latsar"] = summary(bank, results)
         return nb, resources
 
-    def _verdict(self, cell, item, letter: str | None) -> bool:
+    def _verdict(self, cell, item, order: str, letter: str | None, other: bool = False) -> bool:
+        """``item`` is the participant's variant, ``order`` the order they saw it in, ``letter``
+        their choice as shown; every letter here is a shown one."""
         grading = cell.metadata.get("nbgrader", {})
         score = grading.get("score")
         points = grading.get("points", item.points)
         right = score is not None and points and float(score) >= float(points)
         shown = f"{_fmt(score)}/{_fmt(points)} poin"
-        mine = f"Jawaban Anda: <b>{letter}</b>." if letter else "Anda tidak menjawab soal ini."
+        if letter:
+            mine = f"Jawaban Anda: <b>{letter}</b>."
+        elif other:
+            mine = "Jawaban tersimpan bukan untuk soal yang ditampilkan kepada Anda."
+        else:
+            mine = "Anda tidak menjawab soal ini."
         if right:
             text = f"✔ <b>Benar</b> ({shown}). {mine}"
             color = "#1b5e20"
@@ -121,19 +191,20 @@ class ItemFeedback(NbGraderPreprocessor):
                 f"di notebook <b>{html.escape(item.assignment)}.ipynb</b>."
             )
             if self.show_key:
-                text += f" Jawaban yang benar: <b>{item.key}</b>."
+                text += f" Jawaban yang benar: <b>{LETTERS[order.index(item.key)]}</b>."
             # the same sentence whatever the key (the bank refuses one naming a letter or an option)
             text += f"<br>💡 {html.escape(item.explanation)}"
             color = "#b00020"
         plain = html.unescape(text.replace("<b>", "").replace("</b>", "").replace("<br>", "\n"))
-        options, options_plain = _options(item, letter)
+        options, options_plain = _options(item, order, letter)
+        stem_html = f"<p>{_stem_html(item.stem)}</p>"
         cell.source = f"# Soal {item.number}"
         cell.metadata.setdefault("latsar", {})["number"] = item.number  # the template's heading
         cell.outputs = [
             new_output(
                 "display_data",
-                data={"text/html": f"{options}<p style='color:{color}'>{text}</p>",
-                      "text/plain": f"{options_plain}\n{plain}"},
+                data={"text/html": f"{stem_html}{options}<p style='color:{color}'>{text}</p>",
+                      "text/plain": f"{item.stem}\n{options_plain}\n{plain}"},
             )
         ]
         cell.execution_count = None
@@ -153,13 +224,13 @@ class ItemFeedback(NbGraderPreprocessor):
         cell.metadata.setdefault("transient", {})["remove_source"] = True
 
 
-def _options(item, letter: str | None) -> tuple[str, str]:
-    """The options a–d as the participant saw them (the stem cell does not list them: in the
-    notebook they are the answer buttons), their own choice marked; never the key."""
+def _options(item, order: str, letter: str | None) -> tuple[str, str]:
+    """The options as the participant saw them (their variant, their order, the letters shown),
+    their own choice marked; never the key."""
     rows, lines = [], []
-    for option in LETTERS:
-        text = f"{option}. {item.options[option]}"
-        if option == letter:
+    for shown, canonical in zip(LETTERS, order):
+        text = f"{shown}. {item.options[canonical]}"
+        if shown == letter:
             rows.append(f"<li><b>{html.escape(text)}</b> ← jawaban Anda</li>")
             lines.append(f"✔ {text}   ← jawaban Anda")
         else:
@@ -167,6 +238,15 @@ def _options(item, letter: str | None) -> tuple[str, str]:
             lines.append(f"  {text}")
     return (f"<ul>{''.join(rows)}</ul>",
             "\n".join(lines))
+
+
+def _stem_html(stem: str) -> str:
+    """The stem's emphasis (``**bukan**``, ``*istilah*``) kept, everything else escaped."""
+    import re
+
+    text = html.escape(stem)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+    return re.sub(r"\*(.+?)\*", r"<i>\1</i>", text)
 
 
 def summary(bank: ItemBank, results) -> dict:

@@ -1,9 +1,7 @@
-"""Grades are what the clicks earn: the submitted answer file and the key pinned in the gradebook
-decide each item's grade, whatever the kernel did (run by :class:`latsar.grading.sanitize.ReconcileClicks`)."""
+"""Grades are what the clicks earn: the submitted answer file, the participant's assigned form and
+the keys pinned in the gradebook decide each item's grade, whatever the kernel did (run by :class:`latsar.grading.sanitize.ReconcileClicks`)."""
 
 from __future__ import annotations
-
-import re
 
 from latsar.course import ANSWER_FILE, Course
 
@@ -35,6 +33,7 @@ def reconcile(course: Course, db_url: str, student: str, assignment: str) -> lis
     the submitted one if the kernel changed it."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    from latsar.grading.forms import assigned_form, pinned
     from latsar.kernel.answers import AnswerStore
     from latsar.grading.sanitize import write_private
 
@@ -45,8 +44,10 @@ def reconcile(course: Course, db_url: str, student: str, assignment: str) -> lis
                                or graded.read_bytes() != submitted.read_bytes()):
         write_private(graded, submitted.read_bytes())  # never through a link planted in autograded/
         notes.append(f"{ANSWER_FILE} diubah saat penilaian; dipulihkan dari kiriman")
-    answers = AnswerStore(submitted.parent).load()
-    bank = {item.id: item for item in _item_bank(course).for_assignment(assignment)}
+    answers = AnswerStore(submitted.parent).records()
+    bank = _item_bank(course)
+    slots = {item.id: item for item in bank.for_assignment(assignment)}
+    forms: dict = {}
     corrected = []
     with Gradebook(db_url) as gb:
         try:
@@ -55,12 +56,21 @@ def reconcile(course: Course, db_url: str, student: str, assignment: str) -> lis
             return notes
         sources = {cell.name: cell.source for cell in notebook.notebook.source_cells}  # one query, not one per item
         for grade in notebook.grades:
-            item = bank.get(grade.name)
+            item = slots.get(grade.name)
             if item is None or grade.manual_score is not None:
                 continue
-            pinned = re.search(r'check\("[^"]+", key="([a-d])"\)', sources.get(grade.name, ""))
-            key = pinned.group(1) if pinned else item.key
-            earned = float(grade.max_score) if answers.get(item.id) == key else 0.0
+            pins = pinned(sources.get(grade.name, ""))
+            record = answers.get(item.id)
+            if isinstance(pins.get("keys"), dict):  # every variant's key: scored on the assigned form
+                attempt = pins.get("attempt", 1)
+                if attempt not in forms:
+                    forms[attempt] = assigned_form(course.root, bank, student, assignment, attempt)
+                variant, _order = forms[attempt][item.id]
+                right = record is not None and record.variant == variant and record.choice == pins["keys"].get(variant)
+            else:  # an older gradebook: one key, the module form
+                key = pins.get("key", item.key)
+                right = record is not None and record.choice == key
+            earned = float(grade.max_score) if right else 0.0
             if grade.auto_score is None or float(grade.auto_score) != earned or grade.needs_manual_grade:
                 was = "tanpa nilai" if grade.auto_score is None else f"{float(grade.auto_score):g}"
                 corrected.append(f"{item.id} ({was} → {earned:g})")

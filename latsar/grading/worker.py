@@ -43,7 +43,8 @@ class Outcome:
 
 #: What nbgrader_config.py must configure for grading to be safe on every path (docs/grading-safety.md).
 REQUIRED_STEPS = {"sanitize_preprocessors": ("RepairGradeIds", "NoteTampering", "ReleaseCellsOnly"),
-                  "autograde_preprocessors": ("ForkingExecute", "ReconcileClicks")}
+                  # PinForms: each participant scored on the form they were given (latsar/grading/forms.py)
+                  "autograde_preprocessors": ("PinForms", "ForkingExecute", "ReconcileClicks")}
 
 
 def check_config(config: Config) -> None:

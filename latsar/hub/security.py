@@ -49,7 +49,7 @@ RUNUSER = system_command("runuser")
 NOT_WALKED = {".venv", "node_modules"}
 #: What a checkout that is not the hub's course keeps secret (closed at the top, not walked).
 CHECKOUT_SECRETS = ("course_data", "source", "release", "submitted", "autograded", "feedback",
-                    "gradebook.db", "live_sessions", "exchange", "export", "disisihkan", ".git", "demo")
+                    "gradebook.db", "live_sessions", "exchange", "export", "disisihkan", "formulir", ".git", "demo")
 
 
 class SecurityError(LatsarError):

@@ -19,23 +19,63 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 from latsar.course import ANSWER_FILE, find_course_root
 from latsar.course.files import atomic_write
 from latsar.authoring.itembank import LETTERS
+from latsar.kernel.forms import (CANONICAL, DEFAULT_ATTEMPT, canonical_letter, is_order, option_order, participant,
+                                 shown_letter, variant_for)
 
-FORMAT = "latsar-jawaban/1"
+#: The answer file's format: ``{"answers": {slot: {"variant", "order", "choice"}}}``.
+FORMAT = "latsar-jawaban/2"
+#: The first format, ``{"answers": {slot: letter}}``: the module item in the module's order.
+FORMAT_V1 = "latsar-jawaban/1"
+#: A record's variant id and order are data from a participant's file: bounded before use.
+_MAX_ID = 64
+
+
+class Answer(NamedTuple):
+    """One saved answer: the variant shown, the order shown (``order[i]`` is the canonical option
+    shown as letter ``LETTERS[i]``) and the choice, a canonical letter of the variant's options."""
+
+    variant: str
+    order: str
+    choice: str
+
+    @property
+    def shown(self) -> str | None:
+        """The letter the participant clicked (None when the order is not one of a–d)."""
+        return shown_letter(self.order, self.choice) if is_order(self.order) else None
+
+
+def _record(slot: str, value: object) -> Answer | None:
+    """One entry of the file as an :class:`Answer`; a v1 letter is the module item in the module's order."""
+    if isinstance(value, str):
+        return Answer(slot, CANONICAL, value) if value in LETTERS else None
+    if not isinstance(value, dict):
+        return None
+    variant, order, choice = value.get("variant"), value.get("order"), value.get("choice")
+    if not (isinstance(variant, str) and isinstance(order, str) and isinstance(choice, str)):
+        return None
+    if choice not in LETTERS or len(variant) > _MAX_ID or len(order) > _MAX_ID:
+        return None
+    return Answer(variant, order, choice)
 
 
 class AnswerStore:
-    """The answers of one notebook folder: ``{"format": ..., "answers": {"MP1-01": "b"}}``."""
+    """The answers of one notebook folder (``.jawaban.json``)::
+
+        {"format": "latsar-jawaban/2",
+         "answers": {"MP1-01": {"variant": "MP1-01-v3", "order": "cadb", "choice": "b"}}}
+
+    A v1 file (``{"MP1-01": "b"}``) still reads: the module item, shown in the module's order."""
 
     def __init__(self, folder: str | Path = "."):
         self.path = Path(folder) / ANSWER_FILE
 
-    def load(self) -> dict[str, str]:
-        """Chosen letters by item id; a missing or damaged file reads as no answers."""
+    def records(self) -> dict[str, Answer]:
+        """Every saved answer by slot; a missing or damaged file (or entry) reads as no answer."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             answers = data["answers"]
@@ -43,28 +83,54 @@ class AnswerStore:
             return {}
         if not isinstance(answers, dict):
             return {}
-        return {str(k): v for k, v in answers.items() if isinstance(v, str) and v in LETTERS}
+        out = {}
+        for slot, value in answers.items():
+            record = _record(str(slot), value)
+            if record is not None:
+                out[str(slot)] = record
+        return out
+
+    def load(self) -> dict[str, str]:
+        """Chosen options by slot, in canonical terms (letters of the variant's options as in the bank)."""
+        return {slot: record.choice for slot, record in self.records().items()}
 
     def get(self, item_id: str) -> str | None:
         return self.load().get(item_id)
 
-    def set(self, item_id: str, letter: str) -> None:
+    def record(self, item_id: str) -> Answer | None:
+        return self.records().get(item_id)
+
+    def set(self, item_id: str, letter: str, *, variant: str | None = None, order: str = CANONICAL) -> None:
+        """Save the canonical choice ``letter`` of slot ``item_id``, shown as ``variant`` in ``order``."""
         if letter not in LETTERS:
             raise ValueError(f"pilihan harus salah satu dari a–d, bukan {letter!r}")
-        answers = self.load()
-        answers[item_id] = letter
+        if not is_order(order):
+            raise ValueError(f"urutan pilihan tidak sah: {order!r}")
+        answers = self.records()
+        answers[item_id] = Answer(variant or item_id, order, letter)
         self.write(answers)
 
-    def write(self, answers: dict[str, str]) -> None:
+    def write(self, answers) -> None:
         write_answers(self.path.parent, answers)
 
 
-def write_answers(folder: str | Path, answers: dict[str, str], mode: int = 0o600) -> Path:
-    """Atomically write the answer file (also used by ``latsar import-answers``).
+def write_answers(folder: str | Path, answers, mode: int = 0o600) -> Path:
+    """Atomically write the answer file (also used by ``latsar import-answers``), always in the
+    current format.  ``answers`` maps each slot to an :class:`Answer` (or a ``(variant, order,
+    choice)`` triple, or a ``{"variant", "order", "choice"}`` dict), or to a bare letter: the
+    module item in the module's order, as a v1 file meant.
 
     ``0600`` in a participant's home: a neighbour must not copy one's clicks."""
     folder = Path(folder)
-    payload = {"format": FORMAT, "answers": dict(sorted(answers.items()))}
+    records = {}
+    for slot, value in answers.items():
+        if isinstance(value, str):
+            value = Answer(slot, CANONICAL, value)
+        elif isinstance(value, dict):
+            value = Answer(value["variant"], value["order"], value["choice"])
+        variant, order, choice = value
+        records[str(slot)] = {"variant": str(variant), "order": str(order), "choice": str(choice)}
+    payload = {"format": FORMAT, "answers": dict(sorted(records.items()))}
     text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
     atomic_write(folder / ANSWER_FILE, text, mode=mode)  # nbgrader submit copies the mode to the exchange
     return folder / ANSWER_FILE
@@ -80,24 +146,57 @@ def _preview_mode(folder: Path) -> bool:
     return find_course_root(folder) is not None
 
 
-def choose(item_id: str, options: Sequence[str] | None = None) -> None:
-    """Show one graded item's options as buttons and persist each click.
+def choose(item_id: str, options: Sequence[str] | None = None, *, assignment: str | None = None,
+           attempt: int = DEFAULT_ATTEMPT, forms: Mapping[str, tuple[str, Sequence[str]]] | None = None,
+           form: tuple[str, str] | None = None) -> None:
+    """Show one graded item as buttons and persist each click.
 
-    ``options`` are the texts of a–d, written into the released cell by
-    ``latsar sync`` (the kernel never has the item bank); without them (older
-    notebooks) the buttons are the bare letters.
+    ``forms`` (written into the released cell by ``latsar sync``; the kernel never has the item
+    bank) holds every variant of the slot: its id → (stem, texts of options a–d as in the bank).
+    The participant's own form (:mod:`latsar.kernel.forms`: who they are, ``assignment`` — by
+    default this folder's name — and ``attempt``) picks the variant whose stem and options they
+    see, and the order of the options; ``form`` (pinned by grading) gives it instead.  Older
+    notebooks pass ``options`` (the module item's texts in the module's order), or nothing (the
+    bare letters).
 
-    While nbgrader autogrades (``NBGRADER_EXECUTION=autograde``) nobody can
-    click, so the saved choice is printed as text instead of building widgets,
-    with the options and the saved one marked: the instructor reads it in the
-    formgrader, and grading skips hundreds of widget messages per notebook.
+    While nbgrader autogrades (``NBGRADER_EXECUTION=autograde``) nobody can click, so the saved
+    choice is printed as text instead of building widgets, with the options in the participant's
+    order and the saved one marked: the instructor reads it in the formgrader, and grading skips
+    hundreds of widget messages per notebook.
     """
+    variant, order, stem = item_id, CANONICAL, None
+    if forms:
+        variant, order = form or my_form(item_id, list(forms), assignment or Path.cwd().name, attempt)
+        if variant not in forms or not is_order(order):
+            variant, order = next(iter(forms)), CANONICAL
+        stem, options = forms[variant]
     if autograding():
-        print(saved_text(AnswerStore(Path.cwd()).get(item_id), options))
+        record = AnswerStore(Path.cwd()).record(item_id)
+        letter = shown_letter(order, record.choice) if record and record.variant == variant else None
+        text = saved_text(letter, _in_order(options, order) if options else None)
+        print(f"{_plain(stem)}\n\n{text}" if stem else text)
         return
-    from IPython.display import display
+    from IPython.display import Markdown, display
 
-    display(choice_widget(item_id, Path.cwd(), options))
+    if stem:
+        display(Markdown(stem))
+    display(choice_widget(item_id, Path.cwd(), options, variant=variant, order=order))
+
+
+def my_form(item_id: str, variants: Sequence[str], assignment: str, attempt: int = DEFAULT_ATTEMPT) -> tuple[str, str]:
+    """This participant's variant and option order for one slot."""
+    user = participant()
+    return variant_for(user, item_id, variants, attempt), option_order(user, assignment, item_id, attempt)
+
+
+def _in_order(options: Sequence[str], order: str) -> list[str]:
+    """The texts of a variant's options a–d (as in the bank) in the order shown."""
+    texts = _texts(options)
+    return [texts[LETTERS.index(canonical)] for canonical in order]
+
+
+def _plain(stem: str) -> str:
+    return stem.replace("**", "").replace("*", "")
 
 
 def autograding() -> bool:
@@ -137,7 +236,8 @@ STYLE = """<style>
 </style>"""
 
 
-def choice_widget(item_id: str, folder: Path, options: Sequence[str] | None = None):
+def choice_widget(item_id: str, folder: Path, options: Sequence[str] | None = None, *,
+                  variant: str | None = None, order: str = CANONICAL):
     """One button per option plus a status line; a click is saved to ``folder`` at once.
 
     With ``options`` each button is a whole row, "b. <text>"; without, the bare
@@ -145,15 +245,22 @@ def choice_widget(item_id: str, folder: Path, options: Sequence[str] | None = No
     and each one's accessible name is its letter and text.  The saved choice is
     marked in words (*✔ dipilih*), not by colour alone.
 
+    ``options`` are the texts of the variant's options a–d as in the bank; they are shown in
+    ``order`` (shown letter ``LETTERS[i]`` is canonical option ``order[i]``), and a click saves the
+    variant, the order and the canonical choice.  Every message names the letters as shown.
+
     The box's children are the buttons' box (``children[0]``, one button per
-    letter, in order) and the status line (``children[1]``).
+    letter, in screen order) and the status line (``children[1]``).
     """
     import ipywidgets as widgets
 
     folder = Path(folder)
     preview = _preview_mode(folder)
     store = AnswerStore(folder)
-    texts = _texts(options) if options else None
+    variant = variant or item_id
+    if not is_order(order):
+        raise ValueError(f"urutan pilihan tidak sah: {order!r}")
+    texts = _in_order(options, order) if options else None
     labels = {letter: f"{letter}. {texts[n]}" if texts else letter for n, letter in enumerate(LETTERS)}
 
     buttons = {}
@@ -191,7 +298,7 @@ def choice_widget(item_id: str, folder: Path, options: Sequence[str] | None = No
                 show(letter)
                 return
             try:
-                store.set(item_id, letter)
+                store.set(item_id, canonical_letter(order, letter), variant=variant, order=order)
             except OSError as exc:
                 show(None, f"Jawaban belum tersimpan ({exc.strerror}). Coba klik lagi atau hubungi pengampu.")
             else:
@@ -204,7 +311,8 @@ def choice_widget(item_id: str, folder: Path, options: Sequence[str] | None = No
 
     for letter, button in buttons.items():
         button.on_click(on_click(letter))
-    current = None if preview else store.get(item_id)
+    saved = None if preview else store.record(item_id)
+    current = shown_letter(order, saved.choice) if saved and saved.variant == variant else None
     mark(current)
     show(current)
     box = widgets.VBox if texts else widgets.HBox
@@ -219,25 +327,39 @@ class WrongAnswer(AssertionError):
     pass
 
 
-def check(item_id: str, key: str | None = None) -> None:
-    """Hidden test of one item: passes only when the saved choice equals the key.
+def check(item_id: str, key: str | None = None, *, keys: Mapping[str, str] | None = None,
+          attempt: int = DEFAULT_ATTEMPT, variant: str | None = None, order: str | None = None) -> None:
+    """Hidden test of one item: passes only when the saved choice is the key of the assigned variant.
 
-    At ``generate_assignment`` the key is pinned into the gradebook's copy of
-    this call, so autograde never needs the item bank.  Without a key (the
-    instructor running the source notebook) it is looked up in the bank.
+    At ``generate_assignment`` the keys of every variant of the slot are pinned into the
+    gradebook's copy of this call (``keys``); at autograde the participant's assigned form
+    (``variant``, ``order``), derived on the instructor's side, is pinned next to them.  An
+    answer saved for another variant answered a question the participant was not given: wrong.
+    Without keys (the instructor running the source notebook) they are looked up in the bank.
+    Older gradebooks pin one ``key`` (the module item, in the module's order).
     """
-    chosen = AnswerStore(Path.cwd()).get(item_id)
-    if key is None:
+    record = AnswerStore(Path.cwd()).record(item_id)
+    if key is not None and keys is None:
+        keys, variant, order = {item_id: key}, item_id, CANONICAL
+    if keys is None:
         root = find_course_root(Path.cwd())
         if root is None:
             raise RuntimeError(f"Kunci soal {item_id} tidak tersedia di luar folder kursus.")
         from latsar.authoring.itembank import ItemBank
 
-        key = ItemBank.load(root / "course_data" / "item_bank.yaml")[item_id].key
+        bank = ItemBank.load(root / "course_data" / "item_bank.yaml")
+        keys = {v.id: v.key for v in bank.slots[item_id]}
+        if variant is None and record is not None:
+            variant, order = record.variant, record.order
+    variant = variant or item_id
+    order = order if is_order(order) else CANONICAL
     # the item's number is not known here and its id is not for participants: the messages
     # stand under the item itself (the formgrader's cell, the feedback's verdict)
-    if chosen is None:
+    if record is None:
         raise NotAnswered("Soal ini belum dijawab.")
-    if chosen != key:
-        raise WrongAnswer(f"Jawaban {chosen} untuk soal ini belum tepat.")
-    print(f"Jawaban {chosen} benar.")
+    if record.variant != variant:
+        raise WrongAnswer("Jawaban tersimpan bukan untuk soal yang ditampilkan kepada peserta ini.")
+    letter = shown_letter(order, record.choice)
+    if record.choice != keys.get(variant):
+        raise WrongAnswer(f"Jawaban {letter} untuk soal ini belum tepat.")
+    print(f"Jawaban {letter} benar.")

@@ -4,8 +4,11 @@ nbgrader's gradebook stores points per grade cell; the chosen letter of each
 item lives in the answer file of each autograded submission.  This module
 joins the two into tidy pandas tables:
 
-- ``responses``: peserta_id, assignment, item_id, pilihan, benar, poin —
-  one row per participant and graded item (pilihan blank when unanswered);
+- ``responses``: peserta_id, assignment, item_id, pilihan, benar, poin, variant,
+  shown_position — one row per participant and graded item (slot); ``pilihan`` is the
+  chosen option in the bank's terms (a letter of ``variant``'s options), ``variant`` the
+  variant the participant was shown, ``shown_position`` the chosen option's position on
+  their screen (1–4); all blank when unanswered;
 - ``mastery``: peserta_id, materi_pokok, benar, maks, persen, tuntas —
   the module's rule: ≥ 80 % of a Materi Pokok's evaluation is *tuntas*.
 
@@ -54,12 +57,14 @@ def grade_cells(course: Course, db_url: str | None = None) -> dict[tuple[str, st
 
 
 def chosen_letters(course: Course, pairs) -> pd.DataFrame:
-    """Letters from each autograded submission's answer file."""
+    """Choices from each autograded submission's answer file: the canonical letter (``pilihan``),
+    the variant shown and the chosen option's position as shown (1–4)."""
     rows = []
     for peserta, assignment in pairs:
-        for item_id, letter in AnswerStore(course.autograded_dir(peserta, assignment)).load().items():
-            rows.append((peserta, assignment, item_id, letter))
-    return pd.DataFrame(rows, columns=["peserta_id", "assignment", "item_id", "pilihan"])
+        for item_id, record in AnswerStore(course.autograded_dir(peserta, assignment)).records().items():
+            position = record.order.index(record.choice) + 1 if record.shown else pd.NA
+            rows.append((peserta, assignment, item_id, record.choice, record.variant, position))
+    return pd.DataFrame(rows, columns=["peserta_id", "assignment", "item_id", "pilihan", "variant", "shown_position"])
 
 
 def responses(course: Course, db_url: str | None = None) -> pd.DataFrame:
@@ -78,11 +83,14 @@ def responses(course: Course, db_url: str | None = None) -> pd.DataFrame:
     letters = chosen_letters(course, pairs)
     table = items.merge(letters, on=["peserta_id", "assignment", "item_id"], how="left")
     table["pilihan"] = table["pilihan"].fillna("")
+    table["variant"] = table["variant"].fillna("")
+    table["shown_position"] = table["shown_position"].astype("Int64")
     table["poin"] = table["score"].astype(float)
     table["benar"] = table["poin"] >= table["max_score"]
     order = {item.id: n for n, item in enumerate(bank)}
     table = table.assign(_order=table["item_id"].map(order)).sort_values(["peserta_id", "_order"])
-    return table[["peserta_id", "assignment", "item_id", "pilihan", "benar", "poin"]].reset_index(drop=True)
+    return table[["peserta_id", "assignment", "item_id", "pilihan", "benar", "poin", "variant",
+                  "shown_position"]].reset_index(drop=True)
 
 
 def mastery(course: Course, table: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from latsar.kernel.answers import AnswerStore
 from latsar.results import scores
 from latsar.authoring.itembank import LETTERS
 
@@ -29,13 +30,27 @@ CASE_TEXT = ("Antrean panjang di loket puskesmas: saya usul nomor antrean daring
 
 
 
-def answer_plan(hub, shift: int) -> dict[str, str]:
-    """Each participant clicks a different pattern: some right, some wrong."""
-    items = hub.course.item_bank.for_assignment(BAB2)
+def form_of(hub, user: str) -> dict:
+    """The participant's own form of bab2: {slot: (variant item, order)}."""
+    from latsar.grading.forms import slot_variants
+    from latsar.kernel.forms import form
+
+    bank = hub.course.item_bank
+    return {slot: (bank.variant(variant), order)
+            for slot, (variant, order) in form(user, BAB2, slot_variants(bank, BAB2)).items()}
+
+
+def answer_plan(hub, user: str, shift: int) -> dict[str, str]:
+    """Each participant clicks a different pattern on their own form: some right, some wrong.
+    The plan is canonical letters (of each one's variant, as in the bank)."""
     plan = {}
-    for n, item in enumerate(items):
-        plan[item.id] = item.key if (n + shift) % 3 else LETTERS[(LETTERS.index(item.key) + 1 + shift) % 4]
+    for n, (slot, (item, _order)) in enumerate(form_of(hub, user).items()):
+        plan[slot] = item.key if (n + shift) % 3 else LETTERS[(LETTERS.index(item.key) + 1 + shift) % 4]
     return plan
+
+
+def right_on_form(hub, user: str, plan: dict[str, str]) -> dict[str, bool]:
+    return {slot: plan[slot] == item.key for slot, (item, _) in form_of(hub, user).items()}
 
 
 def assignment_list(page):
@@ -85,18 +100,21 @@ def widgets_appear(page, widgets: int) -> None:
     assert page.locator(".jp-CodeCell .jp-Cell-inputWrapper:visible").count() == 0, "kode terlihat oleh peserta"
 
 
-def click_answers(page, items, plan: dict[str, str]) -> None:
-    """Click each option by its text ("b. <option>"); two items by keyboard (Tab, then Enter or Space)."""
+def click_answers(page, hub, user, items, plan: dict[str, str]) -> None:
+    """Click each option by its text as shown on the participant's own form ("b. <option>", the
+    letter of its place on screen); two items by keyboard (Tab, then Enter or Space)."""
     groups = page.locator(OPTIONS)
     assert groups.count() == len(items), f"{groups.count()} kelompok tombol, diharapkan {len(items)}"
-    for n, item in enumerate(items):
-        letter = plan[item.id]
+    form = form_of(hub, user)
+    for n, slot in enumerate(i.id for i in items):
+        item, order = form[slot]
+        letter = LETTERS[order.index(plan[slot])]  # the letter shown for the planned option
         group = groups.nth(n)
         group.scroll_into_view_if_needed()
-        name = f"{letter}. {item.options[letter]}"
+        name = f"{letter}. {item.options[plan[slot]]}"
         button = group.get_by_role("button", name=name, exact=True)
         if n < 2:  # keyboard only: focus option a, Tab to the planned one, press it
-            group.get_by_role("button", name=f"a. {item.options['a']}", exact=True).focus()
+            group.get_by_role("button", name=f"a. {item.options[order[0]]}", exact=True).focus()
             for _ in range(LETTERS.index(letter)):
                 page.keyboard.press("Tab")
             expect(button).to_be_focused()
@@ -142,7 +160,7 @@ def course_run(hub, browser, steps):
     """The whole term, step by step; returns what was clicked and the pages kept open."""
     items = hub.course.item_bank.for_assignment(BAB2)
     participants = hub.plan.participants
-    clicks = {user: answer_plan(hub, shift) for shift, user in enumerate(participants)}
+    clicks = {user: answer_plan(hub, user, shift) for shift, user in enumerate(participants)}
     pages = {}
     for n, user in enumerate(participants):
         step = steps(f"peserta{n + 1}")
@@ -162,7 +180,7 @@ def course_run(hub, browser, steps):
             widgets_appear(page, len(items))
             page.locator(".widget-radio-box, .widget-dropdown").first.scroll_into_view_if_needed()
         with step(page, "jawab 10 soal dengan klik"):
-            click_answers(page, items, clicks[user])
+            click_answers(page, hub, user, items, clicks[user])
         with step(page, "simpan notebook"):
             save(page)
         with step(page, "kumpulkan bab2"):
@@ -185,7 +203,7 @@ def test_participants_answers_reach_the_exchange(hub, course_run):
     for user in hub.plan.participants:
         submissions = [p for p in inbound.iterdir() if p.name.startswith(f"{user}+{BAB2}+")]
         assert len(submissions) == 1, f"{user}: {len(submissions)} kiriman bab2 di exchange"
-        saved = json.loads((submissions[0] / ".jawaban.json").read_text())["answers"]
+        saved = AnswerStore(submissions[0]).load()
         assert saved == clicks[user]
 
 
@@ -203,10 +221,14 @@ def test_scores_equal_the_clicks(hub, graded):
     bank = hub.course.item_bank
     for user, plan in clicks.items():
         mine = table[table["peserta_id"] == user].set_index("item_id")
+        right = right_on_form(hub, user, plan)
         for item_id, letter in plan.items():
             assert mine.loc[item_id, "pilihan"] == letter
-            assert mine.loc[item_id, "poin"] == (1.0 if letter == bank[item_id].key else 0.0)
-    expected = {u: sum(bank[i].key == l for i, l in plan.items()) for u, plan in clicks.items()}
+            assert mine.loc[item_id, "variant"] == form_of(hub, user)[item_id][0].id
+            assert mine.loc[item_id, "poin"] == (1.0 if right[item_id] else 0.0)
+    forms = [{s: (i.id, o) for s, (i, o) in form_of(hub, u).items()} for u in clicks]
+    assert forms[0] != forms[1], "two participants side by side see different forms"
+    expected = {u: sum(right_on_form(hub, u, plan).values()) for u, plan in clicks.items()}
     assert len(set(expected.values())) > 1, "the two click patterns should score differently"
 
 
@@ -264,10 +286,11 @@ def test_participants_read_feedback_with_sections_to_reread(hub, manual_grade, c
             html = next((hub.home(user) / BAB2 / "feedback").glob(f"*/{BAB2}.html"))
             rel = html.relative_to(hub.home(user)).as_posix()
             page.goto(f"{hub.url}/user/{user}/files/{rel}")
-            right = sum(bank[i].key == letter for i, letter in clicks[user].items())
+            ok = right_on_form(hub, user, clicks[user])
+            right = sum(ok.values())
             page.get_by_text(f"{right} dari 10 soal benar").first.wait_for()
             text = page.content()
-            wrong = {bank[i].section.label for i, letter in clicks[user].items() if letter != bank[i].key}
+            wrong = {bank[i].section.label for i in clicks[user] if not ok[i]}
             for label in wrong:
                 assert label in text, f"bagian untuk dibaca ulang tidak disebut: {label}"
             assert "key=" not in text
