@@ -123,3 +123,18 @@ def test_the_report_lists_unequal_variants_and_the_positions(tmp_path):
     written = pd.read_csv(files.csv["variants"])
     assert len(written) == 60 and written.loc[written["variant"] == HARD, "differs"].item()
     assert "positions" in files.csv and ">Posisi pilihan di layar<" in page
+
+
+def test_distractors_are_per_variant_with_each_variants_own_key():
+    """A letter names an option of the variant answered: b of MP1-01-v2 is not b of MP1-01."""
+    from latsar.report.tables import build_tables
+
+    table = build_tables(cohort(n=60), BANK).distractors
+    assert set(table["item_id"]) == {i.id for i in BANK.all_items()}
+    keys = table[table["is_key"]].set_index("item_id")["option"]
+    assert all(keys[i.id] == i.key for i in BANK.all_items())
+    right = table[table["is_key"]].set_index("item_id")["count"]
+    data = cohort(n=60)
+    assert all(right[v] == g["benar"].sum() for v, g in data.groupby("variant"))
+    # module forms only (no variant column): one row set per slot, as before
+    assert set(build_tables(cohort(n=20).drop(columns=["variant"]), BANK).distractors["item_id"]) == {i.id for i in BANK}

@@ -136,7 +136,8 @@ ITEMS = Table("items", "Analisis soal", (
 ))
 
 DISTRACTORS = Table("distractors", "Pengecoh", (
-    ITEM_ID.shown(),
+    Column("item_id", "Kode soal", description="Kode soal di bank soal; bila peserta mendapat varian, kode "
+                                               "variannya (mis. MP1-04-v2): huruf pilihan milik varian itu.").shown(),
     Column("option", "Pilihan", description="Pilihan jawaban (a–d, atau kosong = tidak dijawab).").shown(),
     Column("count", "Jumlah pemilih", number=True, description="Banyaknya peserta yang memilih.").shown(),
     Column("proportion", "Proporsi pemilih", "0.0%", "Bagian peserta yang memilih.").shown("Proporsi"),

@@ -64,7 +64,8 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
     mastery = stats.mastery(cohort, bank)
     remedial = stats.remedial(cohort, bank)
     item_table = stats.items(cohort, bank)
-    distractor_table = stats.distractors(cohort, bank)
+    split = forms.by_variant(responses, bank)  # a letter names an option of the variant answered
+    distractor_table = stats.distractors(cohort, bank) if split is None else stats.distractors(*split)
     test = stats.test_stats(cohort, bank)
     groups = mismatch = mismatch_table = n_roster = None
     if roster is not None:

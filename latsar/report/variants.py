@@ -49,6 +49,19 @@ ALPHA = 0.05
 POSITIONS = (1, 2, 3, 4)
 
 
+def by_variant(responses: pd.DataFrame, bank: ItemBank) -> tuple[pd.DataFrame, ItemBank] | None:
+    """The responses and a bank with one "item" per variant answered, for the tables whose
+    letters mean options: ``pilihan`` is a letter of the variant's own options, so option b of
+    ``MP1-01-v2`` and option b of ``MP1-01`` are different answers and the key differs too.
+    None when every answer is a module item (nothing to split)."""
+    variant = _variant_column(responses)
+    if (variant == responses["item_id"].astype(str)).all():
+        return None
+    answered = set(variant)
+    items = [i for i in bank.all_items() if i.id in answered]
+    return responses.assign(item_id=variant), ItemBank(list(bank.sections.values()), items, bank.path)
+
+
 def _variant_column(responses: pd.DataFrame) -> pd.Series:
     if "variant" not in responses.columns:
         return responses["item_id"].astype(str)
