@@ -14,7 +14,8 @@ def test_export_tables_match_the_clicks(graded, tmp_path):
         "mastery.csv", "mastery.parquet", "responses.csv", "responses.parquet"]
     responses = pd.read_csv(out / "responses.csv", dtype={"peserta_id": str}, keep_default_na=False)
     assert list(responses.columns) == ["peserta_id", "assignment", "item_id", "pilihan", "benar", "poin", "variant",
-                                       "shown_position"]
+                                       "shown_position", "attempt"]
+    assert (responses["attempt"] == 1).all()  # the two evaluations, first attempts
     assert len(responses) == 6 * 20  # six participants × 20 items
     bank = graded.item_bank
     for row in responses.itertuples():

@@ -30,6 +30,36 @@ ASSIGNMENTS = (
 #: The assignment that ends with each Materi Pokok's evaluation (its 10 graded items).
 MATERI_POKOK_ASSIGNMENT = {1: "bab2_konsep_pelayanan_publik", 2: "bab3_berorientasi_pelayanan"}
 
+#: The pre-test, before the lessons: attempt 0 of the slots it holds (both Materi Pokok).
+PRETEST_ASSIGNMENT = "bab1_pendahuluan"
+#: A retake of a Materi Pokok's evaluation is its own nbgrader assignment, released with stock
+#: nbgrader: ``bab2_konsep_pelayanan_publik_ulang1`` is attempt 2 of Materi Pokok 1.
+RETAKE_SUFFIX = "_ulang"
+
+
+def retake_assignment(materi_pokok: int, attempt: int) -> str:
+    """The assignment of ``attempt`` (2, 3, …) at a Materi Pokok's evaluation."""
+    if attempt < 2:
+        raise ValueError(f"percobaan ulang dimulai dari 2, bukan {attempt}")
+    return f"{MATERI_POKOK_ASSIGNMENT[materi_pokok]}{RETAKE_SUFFIX}{attempt - 1}"
+
+
+def assignment_attempt(assignment: str) -> tuple[int | None, int | None]:
+    """``(materi_pokok, attempt)`` of a graded assignment: an evaluation is attempt 1, its retakes
+    2, 3, …, the pre-test attempt 0 (Materi Pokok None: it holds both); ``(None, None)`` else."""
+    if assignment == PRETEST_ASSIGNMENT:
+        return None, 0
+    for mp, name in MATERI_POKOK_ASSIGNMENT.items():
+        if assignment == name:
+            return mp, 1
+        rest = assignment[len(name):]
+        if assignment.startswith(name) and rest.startswith(RETAKE_SUFFIX) and rest[len(RETAKE_SUFFIX):].isdigit():
+            n = int(rest[len(RETAKE_SUFFIX):])
+            if n >= 1:
+                return mp, n + 1
+    return None, None
+
+
 #: The module's rule: at least 80 % right is *tuntas* (go on), below is *ulangi* (study again).
 MASTERY_THRESHOLD = 0.80
 

@@ -1,9 +1,9 @@
 """``latsar export``: the cohort's score tables as CSV and Parquet, written atomically.
 
 - ``responses`` — peserta_id, assignment, item_id, pilihan, benar, poin, variant,
-  shown_position: one row per participant and graded item (item_id is the slot; pilihan the
-  canonical letter of the variant shown, shown_position its place on screen; blank when
-  unanswered);
+  shown_position, attempt: one row per participant and graded item (item_id is the slot; pilihan
+  the canonical letter of the variant shown, shown_position its place on screen, both blank when
+  unanswered; attempt 1 for an evaluation, 2, 3, … for its retakes, 0 for the pre-test);
 - ``mastery`` — peserta_id, materi_pokok, benar, maks, persen, tuntas.
 
 The gradebook is read with one SQL query and the chosen letters from the

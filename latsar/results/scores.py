@@ -8,7 +8,9 @@ joins the two into tidy pandas tables:
   shown_position — one row per participant and graded item (slot); ``pilihan`` is the
   chosen option in the bank's terms (a letter of ``variant``'s options), ``variant`` the
   variant the participant was shown, ``shown_position`` the chosen option's position on
-  their screen (1–4); all blank when unanswered;
+  their screen (1–4); all blank when unanswered; ``attempt`` which attempt the assignment is
+  (:func:`latsar.course.assignment_attempt`: 1 for an evaluation, 2, 3, … for its retakes, 0 for
+  the pre-test);
 - ``mastery``: peserta_id, materi_pokok, benar, maks, persen, tuntas —
   the module's rule: ≥ 80 % of a Materi Pokok's evaluation is *tuntas*.
 
@@ -22,7 +24,7 @@ import pandas as pd
 
 from latsar.course import gradebook
 from latsar.kernel.answers import AnswerStore
-from latsar.course import Course, mastered
+from latsar.course import Course, assignment_attempt, mastered
 
 _GRADES_SQL = """
 SELECT sa.student_id  AS peserta_id,
@@ -89,8 +91,9 @@ def responses(course: Course, db_url: str | None = None) -> pd.DataFrame:
     table["benar"] = table["poin"] >= table["max_score"]
     order = {item.id: n for n, item in enumerate(bank)}
     table = table.assign(_order=table["item_id"].map(order)).sort_values(["peserta_id", "_order"])
+    table["attempt"] = table["assignment"].map(lambda a: assignment_attempt(a)[1]).astype("Int64")
     return table[["peserta_id", "assignment", "item_id", "pilihan", "benar", "poin", "variant",
-                  "shown_position"]].reset_index(drop=True)
+                  "shown_position", "attempt"]].reset_index(drop=True)
 
 
 def mastery(course: Course, table: pd.DataFrame | None = None) -> pd.DataFrame:
