@@ -207,7 +207,11 @@ def simulate(course_dir: str, count: int, seed: int, out: str | None, roster_out
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder laporan.")
 @click.option("--roster", "roster_file", type=click.Path(exists=True, dir_okay=False),
               help="CSV peserta_id,nama,kelas,instansi (kolom lain ikut disimpan).")
-def report_cmd(course_dir: str, db_url: str | None, out_dir: str, roster_file: str | None) -> None:
+@click.option("--percobaan", "method", type=click.Choice(["best", "first", "last"]), default=None,
+              help="Percobaan yang menentukan ketuntasan bila ada evaluasi ulang: best (terbaik), first "
+                   "(pertama) atau last (terakhir). Bawaan: c.Mastery.method di nbgrader_config.py (best).")
+def report_cmd(course_dir: str, db_url: str | None, out_dir: str, roster_file: str | None,
+               method: str | None = None) -> None:
     """Laporan kohort: CSV, Excel dan HTML (ketuntasan, bacaan ulang, analisis soal)."""
     from latsar.results import scores
     from latsar.live.store import read_tables
@@ -217,8 +221,10 @@ def report_cmd(course_dir: str, db_url: str | None, out_dir: str, roster_file: s
     roster = read_roster(roster_file) if roster_file else None
     review = scores.review(course)
     live = read_tables(course.live_sessions)  # saved live-quiz sessions, if any
+    from latsar.results.method import configured_method
+
     files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster, review=review,
-                         live=live if len(live) else None)
+                         live=live if len(live) else None, method=method or configured_method(course.root))
     _print_report(files, out_dir)
     modes = review.attrs.get("sandbox") or {}
     if modes:
