@@ -185,8 +185,13 @@ def simulate(course_dir: str, count: int, seed: int, out: str | None, roster_out
         missing = sorted({i.assignment for i in course.item_bank if not course.release_notebook(i.assignment).exists()})
         if missing:
             raise click.ClickException(f"rilis {', '.join(missing)} belum dibuat; jalankan `latsar release` dulu")
-        done = write_submissions(course, simulate_forms(course.item_bank, count, seed))
-        console.print(f"{count} peserta → {len(done)} kiriman di {course.submitted}")
+        from latsar.simulate import first_scores, simulate_retakes
+
+        answers = simulate_forms(course.item_bank, count, seed)
+        retakes = simulate_retakes(course.item_bank, first_scores(course.item_bank, answers), seed)
+        done = write_submissions(course, {**answers, **retakes})
+        console.print(f"{count} peserta → {len(done)} kiriman di {course.submitted} "
+                      f"({len(retakes)} evaluasi ulang bagi yang di bawah 80 %)")
         if roster_out:
             ids = list(dict.fromkeys(p for p, _ in done))
             console.print(f"roster → {write_roster(roster(ids, seed), roster_out)}")

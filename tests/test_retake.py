@@ -169,3 +169,18 @@ def test_item_statistics_ignore_retake_rows_and_the_report_shows_the_history(cou
     strict = write_report(cohort, bank, tmp_path / "first", method="first")
     assert not pd.read_csv(strict.csv["mastery"]).set_index("peserta_id").loc["gagal-lulus", "tuntas"]
     assert "percobaan pertama tiap Materi Pokok" in strict.html.read_text(encoding="utf-8")
+
+
+def test_simulated_retakes_go_to_those_below_80_on_unseen_variants(released):
+    from latsar.simulate import first_scores, simulate_forms, simulate_retakes
+
+    bank = released.item_bank
+    answers = simulate_forms(bank, 40, seed=3)
+    first = first_scores(bank, answers)
+    retakes = simulate_retakes(bank, first, seed=3)
+    assert set(retakes) == {(p, retake_assignment(mp, 2)) for (p, mp), persen in first.items() if persen < 80}
+    assert retakes  # someone in 40 is below 80 %
+    for (peserta, assignment), records in retakes.items():
+        mp, _ = assignment_attempt(assignment)
+        seen = answers[(peserta, MATERI_POKOK_ASSIGNMENT[mp])]
+        assert len(records) == 10 and all(records[s].variant != seen[s].variant for s in seen)
