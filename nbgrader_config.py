@@ -54,6 +54,11 @@ c.HTMLExporter.extra_template_basedirs = [
     os.path.join(os.path.dirname(latsar.__file__), "templates"),
     os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
 ]
+# Which attempt decides mastery when a participant takes a retake (bab…_ulang1, …), like Moodle's
+# quiz "grading method": "best" (highest percentage; default), "first" or "last".  Read by
+# `latsar scores`, `latsar export` and `latsar report` (`latsar report --percobaan` overrides it).
+c.Mastery.method = "best"
+
 # Turn on to show the right letter for wrong items in feedback:
 c.ItemFeedback.show_key = False
 

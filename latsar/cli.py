@@ -185,8 +185,13 @@ def simulate(course_dir: str, count: int, seed: int, out: str | None, roster_out
         missing = sorted({i.assignment for i in course.item_bank if not course.release_notebook(i.assignment).exists()})
         if missing:
             raise click.ClickException(f"rilis {', '.join(missing)} belum dibuat; jalankan `latsar release` dulu")
-        done = write_submissions(course, simulate_forms(course.item_bank, count, seed))
-        console.print(f"{count} peserta → {len(done)} kiriman di {course.submitted}")
+        from latsar.simulate import first_scores, simulate_retakes
+
+        answers = simulate_forms(course.item_bank, count, seed)
+        retakes = simulate_retakes(course.item_bank, first_scores(course.item_bank, answers), seed)
+        done = write_submissions(course, {**answers, **retakes})
+        console.print(f"{count} peserta → {len(done)} kiriman di {course.submitted} "
+                      f"({len(retakes)} evaluasi ulang bagi yang di bawah 80 %)")
         if roster_out:
             ids = list(dict.fromkeys(p for p, _ in done))
             console.print(f"roster → {write_roster(roster(ids, seed), roster_out)}")
@@ -207,7 +212,11 @@ def simulate(course_dir: str, count: int, seed: int, out: str | None, roster_out
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder laporan.")
 @click.option("--roster", "roster_file", type=click.Path(exists=True, dir_okay=False),
               help="CSV peserta_id,nama,kelas,instansi (kolom lain ikut disimpan).")
-def report_cmd(course_dir: str, db_url: str | None, out_dir: str, roster_file: str | None) -> None:
+@click.option("--percobaan", "method", type=click.Choice(["best", "first", "last"]), default=None,
+              help="Percobaan yang menentukan ketuntasan bila ada evaluasi ulang: best (terbaik), first "
+                   "(pertama) atau last (terakhir). Bawaan: c.Mastery.method di nbgrader_config.py (best).")
+def report_cmd(course_dir: str, db_url: str | None, out_dir: str, roster_file: str | None,
+               method: str | None = None) -> None:
     """Laporan kohort: CSV, Excel dan HTML (ketuntasan, bacaan ulang, analisis soal)."""
     from latsar.results import scores
     from latsar.live.store import read_tables
@@ -217,8 +226,10 @@ def report_cmd(course_dir: str, db_url: str | None, out_dir: str, roster_file: s
     roster = read_roster(roster_file) if roster_file else None
     review = scores.review(course)
     live = read_tables(course.live_sessions)  # saved live-quiz sessions, if any
+    from latsar.results.method import configured_method
+
     files = write_report(scores.responses(course), course.item_bank, out_dir, roster=roster, review=review,
-                         live=live if len(live) else None)
+                         live=live if len(live) else None, method=method or configured_method(course.root))
     _print_report(files, out_dir)
     modes = review.attrs.get("sandbox") or {}
     if modes:

@@ -152,9 +152,20 @@ def run(course: Course, console: Console | None = None) -> pd.DataFrame:
                   f"({imported.answered} jawaban, {imported.blank} kosong)")
     console.print("3/6 Menilai otomatis (nbgrader autograde, paralel) …")
     grade_with_progress(course, console)
+    # below 80 % in a Materi Pokok: a retake (bab…_ulang1) on variants not seen before, graded like the rest
+    from latsar.results import scores
+    from latsar.simulate import simulate_retakes, write_submissions
+
+    first = scores.mastery(course, method="first")
+    retakes = simulate_retakes(course.item_bank,
+                               {(r.peserta_id, r.materi_pokok): r.persen for r in first.itertuples(index=False)})
+    if retakes:
+        console.print(f"    {len(retakes)} evaluasi ulang bagi peserta di bawah 80 % (nbgrader autograde) …")
+        write_submissions(course, retakes)
+        grade_with_progress(course, console)
     console.print("4/6 Membuat umpan balik (nbgrader generate_feedback) …")
     nbapi = api(course)
-    graded = sorted({a for _, a in imported.submissions})
+    graded = sorted({a for _, a in [*imported.submissions, *retakes]})
     for assignment in graded:
         check(nbapi.generate_feedback(assignment), f"generate_feedback {assignment}")
     console.print(f"    umpan balik per peserta di {course.feedback}")
@@ -171,7 +182,10 @@ def run(course: Course, console: Console | None = None) -> pd.DataFrame:
 
     roster_file = course.course_data / SAMPLE_ROSTER
     roster = read_roster(roster_file) if roster_file.exists() else None
-    files = write_report(tables["responses"], course.item_bank, course.root / "laporan", roster=roster)
+    from latsar.results.method import configured_method
+
+    files = write_report(tables["responses"], course.item_bank, course.root / "laporan", roster=roster,
+                         method=configured_method(course.root))
     console.rule("Laporan kohort")
     console.print(f"Excel: {files.excel}")
     console.print(f"HTML:  {files.html}")

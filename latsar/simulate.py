@@ -133,3 +133,46 @@ def _write_csv(path: str | Path, header: list[str], rows) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, out.getvalue())
+
+
+def first_scores(bank: ItemBank, answers: dict) -> dict[tuple[str, int], float]:
+    """Percent right per (peserta, Materi Pokok) of simulated first attempts (:func:`simulate_forms`)."""
+    from latsar.course import assignment_attempt
+
+    out: dict[tuple[str, int], float] = {}
+    for (peserta, assignment), records in answers.items():
+        mp, attempt = assignment_attempt(assignment)
+        if mp is None or attempt != 1:
+            continue
+        items = bank.for_materi_pokok(mp)
+        right = sum(i.points for i in items if i.id in records
+                    and records[i.id].choice == bank.variant(records[i.id].variant).key)
+        out[(peserta, mp)] = 100 * right / sum(i.points for i in items)
+    return out
+
+
+def simulate_retakes(bank: ItemBank, first: dict[tuple[str, int], float], seed: int = 2021,
+                     gain: float = 0.25) -> dict:
+    """A retake (attempt 2, :func:`latsar.course.retake_assignment`) for every participant below 80 %
+    in a Materi Pokok, ``first`` holding their first attempt's percent: on their own form for it (variants
+    not seen before), each item right with probability ``min(0.95, first share + gain)`` (they re-read
+    the sections: plausibly better, not always).  The same ``{(peserta, assignment): {slot: Answer}}``
+    as :func:`simulate_forms`."""
+    from latsar.course import MASTERY_THRESHOLD, retake_assignment
+    from latsar.grading.forms import slot_variants
+    from latsar.kernel.answers import Answer
+    from latsar.kernel.forms import form
+
+    rng = random.Random(f"{seed}-ulang")
+    out: dict = {}
+    for (peserta, mp), persen in sorted(first.items()):
+        if persen >= 100 * MASTERY_THRESHOLD:
+            continue
+        assignment = retake_assignment(mp, 2)
+        p_right = min(0.95, persen / 100 + gain)
+        answers = out.setdefault((peserta, assignment), {})
+        for slot, (variant, order) in form(peserta, assignment, slot_variants(bank, assignment), 2).items():
+            item = bank.variant(variant)
+            choice = item.key if rng.random() < p_right else rng.choice([x for x in order if x != item.key])
+            answers[slot] = Answer(variant, order, choice)
+    return out

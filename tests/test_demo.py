@@ -5,15 +5,20 @@ import re
 from click.testing import CliRunner
 
 from latsar.cli import main
+from latsar.course import retake_assignment
+from latsar.grading.forms import slot_variants
+from latsar.kernel.answers import AnswerStore
+from latsar.kernel.forms import form
 from latsar.simulate import simulate, write_sheet
 
 
 def test_demo_prints_scores_that_match_the_answer_sheet(course):
-    rows = simulate(course.item_bank, 3, seed=7)
+    rows = simulate(course.item_bank, 3, seed=8)  # one of the three is below 80 % in both Materi Pokok
     write_sheet(rows, course.course_data / "sample_cohort.csv")  # a small cohort keeps the test quick
     result = CliRunner().invoke(main, ["demo", "--course", str(course.root)], terminal_width=200)
     assert result.exit_code == 0, result.output
     bank = course.item_bank
+    retakes = 0
     for peserta in sorted({r[0] for r in rows}):
         line = next(l for l in result.output.splitlines() if peserta in l)
         # the scores and verdicts in the participant's row, whatever the table is drawn with
@@ -22,8 +27,20 @@ def test_demo_prints_scores_that_match_the_answer_sheet(course):
         for mp in (1, 2):
             right = sum(1 for p, item, letter in rows
                         if p == peserta and bank[item].materi_pokok == mp and letter == bank[item].key)
+            # below 80 %: a retake on the participant's attempt-2 form; the best attempt counts (default)
+            folder = course.root / "demo" / "submitted" / peserta / retake_assignment(mp, 2)
+            assert folder.is_dir() == (right < 8), (peserta, mp)
+            if right < 8:
+                retakes += 1
+                mine = form(peserta, retake_assignment(mp, 2), slot_variants(bank, retake_assignment(mp, 2)), 2)
+                records = AnswerStore(folder).records()
+                assert {s: r.variant for s, r in records.items()} == {s: v for s, (v, _) in mine.items()}
+                right = max(right, sum(1 for r in records.values() if r.choice == bank.variant(r.variant).key))
             expected.append((f"{right}/10", "tuntas" if right >= 8 else "ulangi"))
         assert shown == expected, line
+    assert retakes > 0  # the simulated cohort has someone below 80 %
     assert re.search(r"\bdinilai\W+6\b", result.output)
+    assert re.search(rf"\bdinilai\W+{retakes}\b", result.output)
+    assert (course.root / "demo" / "laporan" / "attempts.csv").is_file()
     assert re.search(r"\bgagal\W+0\b", result.output)
     assert "Materi Pokok 1:" in result.output

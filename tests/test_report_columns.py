@@ -28,7 +28,11 @@ def write(tmp_path, review=REVIEW, live=LIVE, roster_csv=ROSTER_CSV):
     responses = make_responses(COHORT)
     # the position shown on screen (here the letters' own order), so that every table of the spec is written
     position = responses["pilihan"].map({"a": 1, "b": 2, "c": 3, "d": 4})
-    return write_report(responses.assign(shown_position=position), make_bank(), tmp_path / "laporan",
+    responses = responses.assign(shown_position=position, attempt=1)
+    # and one retake (p2's second attempt at MP1, as first), so the attempt history is written too
+    retake = responses[(responses["peserta_id"] == "p2") & (responses["assignment"] == "bab2")]
+    responses = pd.concat([responses, retake.assign(assignment="bab2_ulang1", attempt=2)], ignore_index=True)
+    return write_report(responses, make_bank(), tmp_path / "laporan",
                         read_roster(roster_file), generated=GENERATED, review=review, live=live)
 
 

@@ -46,7 +46,7 @@ from typing import Mapping
 
 import yaml
 
-from latsar.course import MATERI_POKOK_ASSIGNMENT, LatsarError
+from latsar.course import MATERI_POKOK_ASSIGNMENT, LatsarError, evaluation_of
 
 LETTERS = ("a", "b", "c", "d")
 ITEM_ID = re.compile(r"^MP(?P<mp>[12])-(?P<num>\d{2})$")
@@ -165,6 +165,8 @@ class ItemBank:
         return [i for i in self if i.materi_pokok == mp]
 
     def for_assignment(self, assignment: str) -> list[Item]:
+        """The slots of an assignment; a retake (``…_ulang1``) has its evaluation's."""
+        assignment = evaluation_of(assignment)
         return [i for i in self if i.assignment == assignment]
 
     @property

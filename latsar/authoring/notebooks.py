@@ -296,3 +296,50 @@ def items_in(nb) -> list[str]:
         for c in nb.cells
         if c.metadata.get("latsar", {}).get("part") == "answer"
     ]
+
+
+def retake_notebook(bank: ItemBank, materi_pokok: int, attempt: int):
+    """The source notebook of a retake (:func:`latsar.course.retake_assignment`): a heading, who
+    takes it and what to re-read first, then the Materi Pokok's graded items as marks that
+    :func:`sync_notebook` turns into the evaluation's cells, with ``latsar.attempt`` = ``attempt``
+    (each participant meets variants they have not seen, where the bank has enough)."""
+    from latsar.course import MATERI_POKOK_ASSIGNMENT
+
+    evaluation = MATERI_POKOK_ASSIGNMENT[materi_pokok]
+    heading = nbformat.v4.new_markdown_cell(
+        f"# Evaluasi ulang Materi Pokok {materi_pokok} (percobaan {attempt})\n\n"
+        f"Notebook ini untuk peserta yang nilainya **di bawah 80 %** pada evaluasi Materi Pokok {materi_pokok} "
+        f"(notebook `{evaluation}.ipynb`). Sebelum menjawab, baca ulang bagian yang disebut dalam umpan balik "
+        "evaluasi Anda. Soal-soal di bawah menguji hal yang sama dengan soal yang belum pernah Anda lihat "
+        "(bila bank soal memilikinya). Peserta yang sudah tuntas tidak perlu mengerjakannya.")
+    heading.id = f"ulang{attempt - 1}-pengantar"
+    heading.metadata = {"deletable": False, "editable": False}
+    progress = []
+    for where in ("atas", "bawah"):  # written by sync_notebook; at the top and the end, as in the lessons
+        cell = nbformat.v4.new_code_cell("")
+        cell.id = f"ulang{attempt - 1}-kemajuan-{where}"
+        cell.metadata = {"latsar": {"progress": True}}
+        progress.append(cell)
+    section = nbformat.v4.new_markdown_cell(f"## Soal evaluasi Materi Pokok {materi_pokok}")
+    section.id = f"ulang{attempt - 1}-soal"
+    section.metadata = {"deletable": False, "editable": False}
+    marks = []
+    for item in bank.for_materi_pokok(materi_pokok):
+        cell = nbformat.v4.new_markdown_cell(f"**Soal {item.number}**")
+        cell.metadata = {"latsar": {"item": item.id, "part": "stem"}}
+        cell.id = f"{item.id.lower()}-soal"
+        marks.append(cell)
+    nb = nbformat.v4.new_notebook(cells=[heading, progress[0], section, *marks, progress[1]])
+    nb.metadata["latsar"] = {"attempt": attempt}
+    return nb
+
+
+def sync_retake(path: Path, bank: ItemBank, materi_pokok: int, attempt: int, *, check: bool = False) -> bool:
+    """Write a retake's source notebook (:func:`retake_notebook`, synced); True when it changed."""
+    synced = nbformat.writes(sync_notebook(retake_notebook(bank, materi_pokok, attempt), bank, path.name)) + "\n"
+    if path.is_file() and path.read_text(encoding="utf-8") == synced:
+        return False
+    if not check:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, synced)
+    return True

@@ -16,7 +16,8 @@ from latsar.course import Course, LatsarError
 from latsar.course.gradebook import redact
 from latsar.course.nbgrader_api import NbgraderError, api, check
 from latsar.authoring.glossary import GLOSSARY, GLOSSARY_MD, load as load_glossary, render as render_glossary
-from latsar.authoring.notebooks import sync_file
+from latsar.authoring.notebooks import sync_file, sync_retake
+from latsar.course import RETAKES, assignment_attempt
 from latsar.course.files import atomic_write
 
 
@@ -29,9 +30,16 @@ def sync(course: Course, *, check_only: bool = False) -> list[Path]:
     return the files that changed."""
     changed = []
     glossary = render_glossary(load_glossary(course.root / GLOSSARY))
+    # Retakes are written from the bank (attempt 2 of each Materi Pokok, and any later one present)
+    for assignment in dict.fromkeys([*RETAKES, *course.assignments]):
+        mp, attempt = assignment_attempt(assignment)
+        if mp is not None and attempt >= 2:
+            path = course.source_notebook(assignment)
+            if sync_retake(path, course.item_bank, mp, attempt, check=check_only):
+                changed.append(path)
     for assignment in course.assignments:
         path = course.source_notebook(assignment)
-        if sync_file(path, course.item_bank, check=check_only):
+        if assignment_attempt(assignment)[1] in (None, 0, 1) and sync_file(path, course.item_bank, check=check_only):
             changed.append(path)
         page = path.parent / GLOSSARY_MD
         if not page.is_file() or page.read_text(encoding="utf-8") != glossary:

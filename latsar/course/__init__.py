@@ -60,6 +60,16 @@ def assignment_attempt(assignment: str) -> tuple[int | None, int | None]:
     return None, None
 
 
+#: The retakes ``latsar sync`` writes by default: attempt 2 of each Materi Pokok's evaluation.
+RETAKES = tuple(retake_assignment(mp, 2) for mp in MATERI_POKOK_ASSIGNMENT)
+
+
+def evaluation_of(assignment: str) -> str:
+    """The evaluation a retake repeats (``bab2_…_ulang1`` → ``bab2_…``); any other name unchanged."""
+    mp, attempt = assignment_attempt(assignment)
+    return MATERI_POKOK_ASSIGNMENT[mp] if mp is not None and attempt and attempt >= 2 else assignment
+
+
 #: The module's rule: at least 80 % right is *tuntas* (go on), below is *ulangi* (study again).
 MASTERY_THRESHOLD = 0.80
 
@@ -194,7 +204,11 @@ class Course:
 
     @property
     def assignments(self) -> tuple[str, ...]:
-        return tuple(a for a in ASSIGNMENTS if self.source_notebook(a).exists())
+        """The module's assignments with a source notebook, then their retakes (by Materi Pokok, attempt)."""
+        retakes = [p.name for p in self.source.glob(f"*{RETAKE_SUFFIX}*") if assignment_attempt(p.name)[1]
+                   and self.source_notebook(p.name).exists()]
+        return (tuple(a for a in ASSIGNMENTS if self.source_notebook(a).exists())
+                + tuple(sorted(retakes, key=assignment_attempt)))
 
     def copy_to(self, dest: str | Path) -> "Course":
         """A new course folder with this course's sources and data, and no cohort outputs."""

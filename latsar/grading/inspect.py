@@ -7,7 +7,7 @@ import json
 import re
 
 from latsar.authoring.notebooks import without_option_texts
-from latsar.course import ANSWER_FILE, PRACTICE_FILE, REFLECTION_FILE, Course
+from latsar.course import ANSWER_FILE, PRACTICE_FILE, REFLECTION_FILE, Course, evaluation_of
 
 #: Files a submission may hold besides the release's own (submission_secret.txt: nbgrader's exchange
 #: writes it at submit; release_feedback needs it in feedback/; the practice log: the progress view's
@@ -61,7 +61,8 @@ def _foreign_items(course: Course, assignment: str, nb: dict) -> dict[str, list[
     bank = course.item_bank
     known = {item.id: item.assignment for item in bank}
     found = {g for g in _grade_ids(nb) if g in known}
-    if not found or any(known[g] == assignment for g in found):
+    own = evaluation_of(assignment)  # a retake (…_ulang1) holds its evaluation's items
+    if not found or any(known[g] == own for g in found):
         return {}
     owners: dict[str, list[str]] = {}
     for g in found:

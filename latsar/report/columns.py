@@ -98,6 +98,24 @@ MASTERY = Table("mastery", "Ketuntasan", (
     Column("tuntas", "Tuntas", description="tuntas bila Persen ≥ 80 %, selain itu ulangi.", page="Status"),
     Column("near_cut", "Dekat batas 80%", description="ya bila skor berjarak paling jauh 1 SEM dari batas "
                                                       "80 %: keputusan kurang pasti.").shown(),
+    Column("attempts", "Jumlah percobaan", number=True,
+           description="Banyaknya percobaan (evaluasi dan evaluasi ulang) MP ini; hanya bila ada evaluasi ulang."),
+    Column("attempt_used", "Percobaan yang dipakai", number=True,
+           description="Percobaan yang menentukan ketuntasan menurut metode penilaian (terbaik, pertama atau "
+                       "terakhir); hanya bila ada evaluasi ulang.").shown("Percobaan dipakai"),
+))
+
+ATTEMPTS = Table("attempts", "Riwayat percobaan", (
+    PESERTA_ID.shown(),
+    NAMA.shown(),
+    KELAS.shown(),
+    MATERI_POKOK.shown(),
+    *(Column(f"percobaan_{n}", f"Percobaan {n} (%)", "0.0",
+             f"Persen benar pada percobaan ke-{n} (1 = evaluasi, 2 dan seterusnya = evaluasi ulang); kosong bila "
+             "tidak ada.").shown() for n in (1, 2, 3)),
+    Column("attempt_used", "Percobaan yang dipakai", number=True,
+           description="Percobaan yang menentukan ketuntasan menurut metode penilaian.").shown("Dipakai"),
+    Column("tuntas", "Tuntas", description="tuntas bila persen percobaan yang dipakai ≥ 80 %.", page="Status"),
 ))
 
 REMEDIAL = Table("remedial", "Bacaan ulang", (
@@ -241,7 +259,7 @@ LIVE_SUMMARY = Table("live_summary", "Kuis langsung", (
 ))
 
 #: Every table by name.
-TABLES: dict[str, Table] = {t.name: t for t in (MASTERY, REMEDIAL, ITEMS, DISTRACTORS, VARIANTS, POSITIONS, TEST,
+TABLES: dict[str, Table] = {t.name: t for t in (MASTERY, ATTEMPTS, REMEDIAL, ITEMS, DISTRACTORS, VARIANTS, POSITIONS, TEST,
                                                 GROUPS, MISMATCH, REVIEW, LIVE_SUMMARY)}
 
 

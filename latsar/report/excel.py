@@ -126,6 +126,10 @@ def _guide(tables: ReportTables, generated: datetime, sheets: list[tuple]) -> pd
                           "keruncingan, reliabilitas (Alfa Cronbach, KR-20), SEM (galat baku pengukuran = "
                           "simpangan baku × √(1 − alfa)) dan tingkat ketuntasan."),
     ]
+    rows.append(("Metode penilaian", attempts_note(tables.method, tables.attempts is not None)))
+    if tables.attempts is not None:
+        rows.append(("Riwayat percobaan", "Persen benar setiap percobaan per peserta dan Materi Pokok (1 = evaluasi, "
+                                          "2 dan seterusnya = evaluasi ulang) dan percobaan yang dipakai."))
     if tables.groups is not None:
         rows.append(("Kelompok", "Ketuntasan per kelas dan per instansi dari roster. 'Tidak mengumpulkan' = "
                                  f"peserta roster yang belum mengirim MP itu; '{GROUP_NOT_IN_ROSTER}' = peserta yang "
@@ -164,6 +168,7 @@ def build_workbook(tables: ReportTables, generated: datetime, live: pd.DataFrame
     t = spec.TABLES
     sheets = [
         (t["mastery"], tables.mastery, lambda f: [GREEN if x else RED for x in f["tuntas"]], "near_cut"),
+        (t["attempts"], tables.attempts, lambda f: [GREEN if x else RED for x in f["tuntas"]], None),
         (t["remedial"], tables.remedial, None, None),
         (t["items"], tables.items, lambda f: [AMBER if x else None for x in f["review"]], None),
         (t["distractors"], tables.distractors, lambda f: [AMBER if x else None for x in f["non_functioning"]],
@@ -195,3 +200,13 @@ def build_workbook(tables: ReportTables, generated: datetime, live: pd.DataFrame
     for table, frame, fill, bold in sheets:
         add_sheet(wb, table, frame, fill=fill, bold=bold)
     return wb
+
+
+def attempts_note(method: str, retakes: bool) -> str:
+    """Which attempt decides mastery, and which the item statistics use (page and workbook)."""
+    from latsar.results.method import METHOD_LABELS
+
+    text = (f"Ketuntasan memakai {METHOD_LABELS.get(method, method)} tiap Materi Pokok (metode penilaian "
+            f"'{method}', seperti Moodle; atur c.Mastery.method di nbgrader_config.py atau latsar report "
+            "--percobaan). Statistik soal memakai percobaan pertama, seperti Moodle.")
+    return text if retakes else text + " Belum ada evaluasi ulang: setiap peserta satu percobaan."

@@ -135,6 +135,12 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
                    .agg("; ".join).reset_index())
         remedial = page_table(T["remedial"], grouped, cells={"nama": who})
 
+    from latsar.report.excel import attempts_note
+
+    attempts = None
+    if t.attempts is not None:
+        attempts = page_table(T["attempts"], t.attempts, ["tuntas" if x else "ulangi" for x in t.attempts["tuntas"]],
+                              {"nama": who})
     review_items = t.items[t.items["review"]]
     nf = t.distractors[t.distractors["non_functioning"]]
     # parallel forms: only variants someone answered are worth a line; the unequal ones are listed
@@ -169,7 +175,8 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
         summary=page_table(T["test"], summary), figures=figures, mastery=mastery, remedial=remedial,
         review_items=None if review_items.empty else page_table(T["items"], review_items),
         non_functioning=None if nf.empty else page_table(T["distractors"], nf),
-        variants=variants, positions=positions,
+        variants=variants, positions=positions, attempts=attempts,
+        attempts_note=attempts_note(t.method, t.attempts is not None),
         facility_max=number(FACILITY_MAX), facility_min=number(FACILITY_MIN),
         discrimination_min=f"{DISCRIMINATION_MIN:g}", distractor_min=f"{DISTRACTOR_MIN:.0%}",
         roster=roster, groups=page_table(T["groups"], t.groups) if t.groups is not None else None,

@@ -50,6 +50,8 @@ class ReportTables:
     review: pd.DataFrame | None = None  # peserta_id, assignment, alasan: graded, but worth a look
     variants: pd.DataFrame | None = None  # per variant of each slot: facility, discrimination, sibling test
     positions: pd.DataFrame | None = None  # chosen position on the screen; None without shown_position
+    attempts: pd.DataFrame | None = None  # each participant's attempt history per MP; None without retakes
+    method: str = "best"  # which attempt decides mastery (latsar.results.attempts.METHODS)
 
 
 def _group_values(column: pd.Series) -> pd.Series:
@@ -58,10 +60,15 @@ def _group_values(column: pd.Series) -> pd.Series:
     return values.where(values != "", GROUP_BLANK)
 
 
-def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame | None = None) -> ReportTables:
-    """All report tables: the stats functions on one prepared cohort, joined with the roster."""
+def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame | None = None,
+                 method: str = "best") -> ReportTables:
+    """All report tables: the stats functions on one prepared cohort, joined with the roster.
+
+    Rows of retakes (``attempt`` ≥ 2) are split off: item, distractor, variant, position and test
+    statistics use first attempts, as Moodle's quiz statistics do; mastery follows ``method``."""
+    all_rows, responses = responses, first_attempt_rows(responses)
     cohort = stats.prepare(responses, bank)
-    mastery = stats.mastery(cohort, bank)
+    mastery = stats.mastery(cohort, bank)  # first attempts; with retakes replaced below (with_attempts)
     remedial = stats.remedial(cohort, bank)
     item_table = stats.items(cohort, bank)
     split = forms.by_variant(responses, bank)  # a letter names an option of the variant answered
@@ -87,9 +94,44 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
             groups = groups[["group_by", "group", *[c for c in groups.columns if c not in ("group_by", "group")]]]
         mismatch_table = _mismatch_table(mismatch, roster)
     positions = forms.position_bias(responses, bank) if "shown_position" in responses.columns else None
+    mastery, history = with_attempts(all_rows, bank, mastery, test, method)
+    if history is not None and roster is not None and person:
+        history = _with_person(history, roster, person)
     return ReportTables(mastery, remedial, item_table, distractor_table, test, groups, mismatch,
                         mismatch_table, len(cohort.peserta), n_roster,
-                        variants=forms.variants(responses, bank), positions=positions)
+                        variants=forms.variants(responses, bank), positions=positions, attempts=history,
+                        method=method)
+
+
+def first_attempt_rows(responses: pd.DataFrame) -> pd.DataFrame:
+    """``responses`` without the rows of retakes (``attempt`` ≥ 2); other rows as they are."""
+    if "attempt" not in responses.columns:
+        return responses
+    later = pd.to_numeric(responses["attempt"], errors="coerce").fillna(1) >= 2
+    return responses[~later] if later.any() else responses
+
+
+def with_attempts(responses: pd.DataFrame, bank: ItemBank, mastery: pd.DataFrame, test: pd.DataFrame,
+                  method: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """With retakes: the mastery table on the attempt ``method`` chooses (:func:`latsar.results.attempts.verdict`;
+    'dekat batas' with the SEM of first attempts) and the attempt history; else ``mastery`` as it is, no history."""
+    from latsar.course import MASTERY_THRESHOLD
+    from latsar.results.attempts import history, verdict
+    from latsar.results.scores import attempt_scores
+
+    if "attempt" not in responses.columns or len(responses) == len(first_attempt_rows(responses)):
+        return mastery, None
+    scores = attempt_scores(bank, responses)
+    chosen = verdict(scores, method)
+    keys = ["peserta_id", "materi_pokok"]
+    sem = chosen["materi_pokok"].map(test.set_index("materi_pokok")["sem"])
+    out = chosen[[*keys, "benar", "maks", "persen", "tuntas", "attempts", "attempt_used"]].copy()
+    out["near_cut"] = ((out["benar"] - MASTERY_THRESHOLD * out["maks"]).abs() <= sem).fillna(False).astype(bool)
+    person = [c for c in mastery.columns if c in PERSON_COLUMNS]
+    if person:
+        out = out.merge(mastery[["peserta_id", *person]].drop_duplicates("peserta_id"), on="peserta_id", how="left")
+    past = history(scores).merge(chosen[[*keys, "attempt_used", "tuntas"]], on=keys, how="left")
+    return out.reset_index(drop=True), past
 
 
 def _with_person(table: pd.DataFrame, roster: pd.DataFrame, person: list[str]) -> pd.DataFrame:

@@ -118,7 +118,7 @@ class ReportFiles:
 
 def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roster: pd.DataFrame | None = None,
                  *, generated: datetime | None = None, review: pd.DataFrame | None = None,
-                 live: pd.DataFrame | None = None) -> ReportFiles:
+                 live: pd.DataFrame | None = None, method: str = "best") -> ReportFiles:
     """Write the CSV tables, ``laporan_kohort.xlsx``, ``laporan_kohort.html`` and ``plot_*.png`` into ``out``.
 
     ``review`` (peserta_id, assignment, alasan; :func:`latsar.results.scores.review`)
@@ -129,7 +129,7 @@ def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roste
     Raises :class:`ReportError` (Indonesian message) for input the report cannot
     be built from, before anything is written.
     """
-    tables = dataclasses.replace(build_tables(responses, bank, roster), review=review)
+    tables = dataclasses.replace(build_tables(responses, bank, roster, method), review=review)
     generated = generated or datetime.now()
     out = Path(out)
     try:
@@ -140,7 +140,8 @@ def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roste
     csv_files = {}
     named = {"mastery": tables.mastery, "remedial": tables.remedial, "items": tables.items,
              "distractors": tables.distractors, "test": tables.test, "groups": tables.groups,
-             "perlu_diperiksa": tables.review, "variants": tables.variants, "positions": tables.positions}
+             "perlu_diperiksa": tables.review, "variants": tables.variants, "positions": tables.positions,
+             "attempts": tables.attempts}
     for name, table in named.items():
         if table is not None:
             csv_files[name] = _write_csv(out, name, table)
@@ -150,9 +151,10 @@ def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roste
              for name, data in pngs.items()}
 
     removed = []
-    if tables.groups is None or tables.positions is None:
+    if tables.groups is None or tables.positions is None or tables.attempts is None:
         stale_files = [out / "groups.csv", out / PLOT_FILES["groups"]] if tables.groups is None else []
         stale_files += [out / "positions.csv"] if tables.positions is None else []
+        stale_files += [out / "attempts.csv"] if tables.attempts is None else []
         for stale in stale_files:
             if stale.exists():
                 stale.unlink()

@@ -96,18 +96,30 @@ def responses(course: Course, db_url: str | None = None) -> pd.DataFrame:
                   "shown_position", "attempt"]].reset_index(drop=True)
 
 
-def mastery(course: Course, table: pd.DataFrame | None = None) -> pd.DataFrame:
-    bank = course.item_bank
-    table = responses(course) if table is None else table
+def attempt_scores(bank, table: pd.DataFrame) -> pd.DataFrame:
+    """Points per participant × Materi Pokok × attempt (1, 2, …; pre-test rows left out)."""
     mp = {i.id: i.materi_pokok for i in bank}
     maks = pd.Series({m: sum(i.points for i in bank.for_materi_pokok(m)) for m in bank.materi_pokok})
-    scored = table.assign(materi_pokok=table["item_id"].map(mp))
-    out = scored.groupby(["peserta_id", "materi_pokok"], as_index=False)["poin"].sum()
+    attempt = table["attempt"].fillna(1).astype(int) if "attempt" in table.columns else 1
+    scored = table.assign(materi_pokok=table["item_id"].map(mp), attempt=attempt)
+    out = scored[scored["attempt"] >= 1].groupby(["peserta_id", "materi_pokok", "attempt"], as_index=False)["poin"].sum()
     out = out.rename(columns={"poin": "benar"})
     out["maks"] = out["materi_pokok"].map(maks).astype(float)
-    out["persen"] = (100 * out["benar"] / out["maks"]).round(1)
-    out["tuntas"] = mastered(out["benar"], out["maks"])
-    return out[["peserta_id", "materi_pokok", "benar", "maks", "persen", "tuntas"]]
+    return out
+
+
+def mastery(course: Course, table: pd.DataFrame | None = None, method: str | None = None) -> pd.DataFrame:
+    """Per participant × Materi Pokok, the attempt that counts under ``method`` (best, first, last;
+    default ``c.Mastery.method`` of nbgrader_config.py): its points and *tuntas*, how many attempts."""
+    from latsar.results.attempts import verdict
+    from latsar.results.method import configured_method
+
+    bank = course.item_bank
+    table = responses(course) if table is None else table
+    root = getattr(course, "root", None)
+    out = verdict(attempt_scores(bank, table), method or (configured_method(root) if root else "best"))
+    return out[["peserta_id", "materi_pokok", "benar", "maks", "persen", "tuntas", "attempts", "attempt_used",
+                "method"]]
 
 
 def review(course: Course) -> pd.DataFrame:
