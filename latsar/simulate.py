@@ -20,6 +20,8 @@ from latsar.authoring.itembank import LETTERS, ItemBank
 from latsar.course.files import atomic_write
 
 BLANK_RATE = 0.03
+#: How much less a participant knows at the pre-test, before the lessons (logits of ability).
+PRETEST_ABILITY_DROP = 1.5
 
 
 def _difficulty(item_id: str) -> float:
@@ -55,32 +57,40 @@ def simulate(bank: ItemBank, n: int, seed: int = 2021) -> list[tuple[str, str, s
     return rows
 
 
-def simulate_forms(bank: ItemBank, n: int, seed: int = 2021, assignments=None) -> dict:
+def simulate_forms(bank: ItemBank, n: int, seed: int = 2021, assignments=None, ids=None) -> dict:
     """Simulated participants answering on their own forms (:mod:`latsar.kernel.forms`), as the
     lesson's buttons would record it: ``{(peserta, assignment): {slot: Answer}}``, each answer the
     variant shown, the order shown and the canonical choice.  The same model as :func:`simulate`;
-    a wrong answer prefers the distractors shown first."""
+    a wrong answer prefers the distractors shown first.  By default the evaluations and the pre-test
+    (:data:`~latsar.course.PRETEST_ASSIGNMENT`, attempt 0, answered with :data:`PRETEST_ABILITY_DROP`
+    less ability: before the lessons); ``ids`` gives the participants instead of ``n`` drawn ones."""
+    from latsar.course import PRETEST_ASSIGNMENT, assignment_attempt
     from latsar.grading.forms import slot_variants
     from latsar.kernel.answers import Answer
     from latsar.kernel.forms import form
 
     rng = random.Random(seed)
-    assignments = list(assignments or dict.fromkeys(i.assignment for i in bank))
+    assignments = list(assignments or [*dict.fromkeys(i.assignment for i in bank), PRETEST_ASSIGNMENT])
     out: dict = {}
-    for peserta in peserta_ids(n, rng):
+    for peserta in peserta_ids(n, rng) if ids is None else ids:
         ability = rng.gauss(0.6, 1.0)
         for assignment in assignments:
             answers = out.setdefault((peserta, assignment), {})
-            for slot, (variant, order) in form(peserta, assignment, slot_variants(bank, assignment)).items():
-                if rng.random() < BLANK_RATE:
+            attempt = assignment_attempt(assignment)[1]
+            attempt = 1 if attempt is None else attempt
+            known = ability - PRETEST_ABILITY_DROP if attempt == 0 else ability
+            # the pre-test draws from its own generator: adding it leaves the evaluations' answers as they were
+            draw = random.Random(f"{seed}\0{peserta}\0{assignment}") if attempt == 0 else rng
+            for slot, (variant, order) in form(peserta, assignment, slot_variants(bank, assignment), attempt).items():
+                if draw.random() < BLANK_RATE:
                     continue
                 item = bank.variant(variant)
-                p_right = 1 / (1 + math.exp(-1.7 * (ability - _difficulty(slot))))
-                if rng.random() < p_right:
+                p_right = 1 / (1 + math.exp(-1.7 * (known - _difficulty(slot))))
+                if draw.random() < p_right:
                     choice = item.key
                 else:
                     distractors = [x for x in order if x != item.key]  # in the order shown
-                    choice = rng.choices(distractors, weights=[3, 2, 1])[0]
+                    choice = draw.choices(distractors, weights=[3, 2, 1])[0]
                 answers[slot] = Answer(variant, order, choice)
     return out
 

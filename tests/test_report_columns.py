@@ -28,7 +28,10 @@ def write(tmp_path, review=REVIEW, live=LIVE, roster_csv=ROSTER_CSV):
     responses = make_responses(COHORT)
     # the position shown on screen (here the letters' own order), so that every table of the spec is written
     position = responses["pilihan"].map({"a": 1, "b": 2, "c": 3, "d": 4})
-    return write_report(responses.assign(shown_position=position), make_bank(), tmp_path / "laporan",
+    responses = responses.assign(shown_position=position, attempt=1)
+    # and a pre-test (attempt 0), so that the gain tables are written too
+    pre = responses.assign(assignment="bab1_pendahuluan", attempt=0, poin=0.0, benar=False)
+    return write_report(pd.concat([responses, pre], ignore_index=True), make_bank(), tmp_path / "laporan",
                         read_roster(roster_file), generated=GENERATED, review=review, live=live)
 
 

@@ -5,6 +5,7 @@ import json
 from click.testing import CliRunner
 
 from latsar.cli import main
+from latsar.course import PRETEST_ASSIGNMENT, assignment_attempt
 from latsar.grading.forms import RECORDED, slot_variants
 from latsar.kernel.answers import AnswerStore
 from latsar.kernel.forms import form
@@ -16,13 +17,21 @@ def test_simulated_answers_are_on_each_participant_s_form(released):
     answers = simulate_forms(bank, 12, seed=5)
     assert answers == simulate_forms(bank, 12, seed=5)
     right = total = 0
+    pre_right = pre_total = 0
     for (peserta, assignment), records in answers.items():
-        mine = form(peserta, assignment, slot_variants(bank, assignment))
+        attempt = assignment_attempt(assignment)[1]
+        mine = form(peserta, assignment, slot_variants(bank, assignment), attempt)
         for slot, record in records.items():
             assert (record.variant, record.order) == mine[slot]
+            if assignment == PRETEST_ASSIGNMENT:
+                pre_right += record.choice == bank.variant(record.variant).key
+                pre_total += 1
+                continue
             right += record.choice == bank.variant(record.variant).key
             total += 1
     assert total > 0.9 * 12 * 20 and 0.4 < right / total < 0.95
+    # the pre-test too (before the lessons: fewer right than in the evaluations)
+    assert pre_total > 0.9 * 12 * len(bank.pretest()) and pre_right / pre_total < right / total - 0.1
     assert sum(r.variant != s for recs in answers.values() for s, r in recs.items()) > total / 2
 
 
@@ -30,7 +39,8 @@ def test_cli_writes_v2_submissions_and_records_no_form(released_copy):
     result = CliRunner().invoke(main, ["simulate", "--course", str(released_copy.root), "--n", "3", "--kiriman"])
     assert result.exit_code == 0, result.output
     folders = sorted(p for p in released_copy.submitted.glob("*/*") if p.is_dir())
-    assert len(folders) == 6
+    assert len(folders) == 9  # the two evaluations and the pre-test, 3 participants
+    assert {f.name for f in folders} >= {PRETEST_ASSIGNMENT}
     for folder in folders:
         data = json.loads((folder / ".jawaban.json").read_text())
         assert data["format"] == "latsar-jawaban/2"

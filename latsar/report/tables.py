@@ -50,6 +50,8 @@ class ReportTables:
     review: pd.DataFrame | None = None  # peserta_id, assignment, alasan: graded, but worth a look
     variants: pd.DataFrame | None = None  # per variant of each slot: facility, discrimination, sibling test
     positions: pd.DataFrame | None = None  # chosen position on the screen; None without shown_position
+    gain: pd.DataFrame | None = None  # per participant × Materi Pokok: pre, post, g; None without pre-test rows
+    gain_cohort: pd.DataFrame | None = None  # per Materi Pokok: n, mean pre and post, mean g, Hake's g
 
 
 def _group_values(column: pd.Series) -> pd.Series:
@@ -59,7 +61,13 @@ def _group_values(column: pd.Series) -> pd.Series:
 
 
 def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame | None = None) -> ReportTables:
-    """All report tables: the stats functions on one prepared cohort, joined with the roster."""
+    """All report tables: the stats functions on one prepared cohort, joined with the roster.
+
+    Pre-test rows (``attempt`` 0) enter only the gain tables; every other table is the evaluations'."""
+    from latsar.results.scores import is_pretest
+
+    pre = responses[is_pretest(responses)]
+    responses = responses[~is_pretest(responses)]
     cohort = stats.prepare(responses, bank)
     mastery = stats.mastery(cohort, bank)
     remedial = stats.remedial(cohort, bank)
@@ -87,9 +95,30 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
             groups = groups[["group_by", "group", *[c for c in groups.columns if c not in ("group_by", "group")]]]
         mismatch_table = _mismatch_table(mismatch, roster)
     positions = forms.position_bias(responses, bank) if "shown_position" in responses.columns else None
+    gain = gain_cohort = None
+    if len(pre):
+        gain, gain_cohort = _gain_tables(pre, responses, bank, roster)
     return ReportTables(mastery, remedial, item_table, distractor_table, test, groups, mismatch,
                         mismatch_table, len(cohort.peserta), n_roster,
-                        variants=forms.variants(responses, bank), positions=positions)
+                        variants=forms.variants(responses, bank), positions=positions,
+                        gain=gain, gain_cohort=gain_cohort)
+
+
+def _gain_tables(pre: pd.DataFrame, evaluations: pd.DataFrame, bank: ItemBank,
+                 roster: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pre, post (the evaluation's first attempt) and g per participant × Materi Pokok, and per cohort."""
+    from latsar.report.gain import cohort_gain, gains
+
+    post = evaluations
+    if "attempt" in post.columns:  # a retake is not the post-test: attempt 1 only
+        post = post[(pd.to_numeric(post["attempt"], errors="coerce") == 1).fillna(False).astype(bool)]
+    table = gains(pre, post, bank)
+    # mean_pre/mean_post: not the per-participant pre and post (one column name, one meaning)
+    cohort = cohort_gain(table).rename(columns={"pre": "mean_pre", "post": "mean_post"})
+    person = [c for c in PERSON_COLUMNS if roster is not None and c in roster.columns]
+    if person:
+        table = _with_person(table, roster, person)
+    return table, cohort
 
 
 def _with_person(table: pd.DataFrame, roster: pd.DataFrame, person: list[str]) -> pd.DataFrame:

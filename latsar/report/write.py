@@ -140,7 +140,8 @@ def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roste
     csv_files = {}
     named = {"mastery": tables.mastery, "remedial": tables.remedial, "items": tables.items,
              "distractors": tables.distractors, "test": tables.test, "groups": tables.groups,
-             "perlu_diperiksa": tables.review, "variants": tables.variants, "positions": tables.positions}
+             "perlu_diperiksa": tables.review, "variants": tables.variants, "positions": tables.positions,
+             "gain": tables.gain, "gain_cohort": tables.gain_cohort}
     for name, table in named.items():
         if table is not None:
             csv_files[name] = _write_csv(out, name, table)
@@ -154,6 +155,11 @@ def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roste
         stale_files = [out / "groups.csv", out / PLOT_FILES["groups"]] if tables.groups is None else []
         stale_files += [out / "positions.csv"] if tables.positions is None else []
         for stale in stale_files:
+            if stale.exists():
+                stale.unlink()
+                removed.append(stale)
+    if tables.gain is None:  # no pre-test rows: no gain files left from an earlier run
+        for stale in (out / "gain.csv", out / "gain_cohort.csv", out / PLOT_FILES["gain"]):
             if stale.exists():
                 stale.unlink()
                 removed.append(stale)

@@ -96,9 +96,18 @@ def responses(course: Course, db_url: str | None = None) -> pd.DataFrame:
                   "shown_position", "attempt"]].reset_index(drop=True)
 
 
+def is_pretest(table: pd.DataFrame) -> pd.Series:
+    """Which rows of ``responses`` are the pre-test's (``attempt`` 0): never part of a mastery verdict
+    or of the evaluations' statistics, only of the learning gain (:mod:`latsar.report.gain`)."""
+    if "attempt" not in table.columns:
+        return pd.Series(False, index=table.index)
+    return (pd.to_numeric(table["attempt"], errors="coerce") == 0).fillna(False).astype(bool)
+
+
 def mastery(course: Course, table: pd.DataFrame | None = None) -> pd.DataFrame:
     bank = course.item_bank
     table = responses(course) if table is None else table
+    table = table[~is_pretest(table)]  # the pre-test is not graded for mastery
     mp = {i.id: i.materi_pokok for i in bank}
     maks = pd.Series({m: sum(i.points for i in bank.for_materi_pokok(m)) for m in bank.materi_pokok})
     scored = table.assign(materi_pokok=table["item_id"].map(mp))
