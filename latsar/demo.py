@@ -1,6 +1,7 @@
 """``latsar demo``: the whole pipeline on the simulated cohort of 40 participants.
 
-release → import the sample answer sheet → parallel autograde → Indonesian
+release → import the sample answer sheet, and simulate each participant's pre-test
+(``bab1_pendahuluan``, on their own pre-test form) → parallel autograde → Indonesian
 feedback (nbgrader ``generate_feedback``) → export (CSV, Parquet) → scores and
 mastery per Materi Pokok (≥ 80 % *tuntas*, else *ulangi*).
 """
@@ -18,7 +19,7 @@ from latsar.authoring import release
 from latsar.grading import batch as autograde
 from latsar.course import gradebook
 from latsar.course.files import read_csv
-from latsar.course import Course, LatsarError
+from latsar.course import PRETEST_ASSIGNMENT, Course, LatsarError
 from latsar.results.export import export
 from latsar.grading.import_answers import import_answers
 from latsar.course.nbgrader_api import api, check
@@ -107,6 +108,16 @@ def mastery_table(mastery: pd.DataFrame) -> Table:
 DEMO_DIR = "demo"
 
 
+def write_pretests(course: Course, people, seed: int = 2021) -> list[tuple[str, str]]:
+    """Each participant's pre-test, simulated on their own pre-test form (attempt 0), with less
+    ability than at the evaluations (:data:`latsar.simulate.PRETEST_ABILITY_DROP`), so the report shows
+    a gain.  The sample sheet has no pre-test: it holds the evaluations only."""
+    from latsar.simulate import simulate_forms, write_submissions
+
+    answers = simulate_forms(course.item_bank, 0, seed, assignments=[PRETEST_ASSIGNMENT], ids=sorted(people))
+    return write_submissions(course, answers)
+
+
 def workspace(course: Course) -> Course:
     """A fresh course folder for the simulated cohort, so a demo never mixes with
     (or trips over) a real cohort's gradebook and submissions."""
@@ -150,11 +161,13 @@ def run(course: Course, console: Console | None = None) -> pd.DataFrame:
     people = {p for p, _ in imported.submissions}
     console.print(f"    {len(imported.submissions)} kiriman dari {len(people)} peserta "
                   f"({imported.answered} jawaban, {imported.blank} kosong)")
+    pretests = write_pretests(course, people)
+    console.print(f"    + {len(pretests)} pra-tes simulasi ({PRETEST_ASSIGNMENT}, sebelum pelajaran)")
     console.print("3/6 Menilai otomatis (nbgrader autograde, paralel) …")
     grade_with_progress(course, console)
     console.print("4/6 Membuat umpan balik (nbgrader generate_feedback) …")
     nbapi = api(course)
-    graded = sorted({a for _, a in imported.submissions})
+    graded = sorted({a for _, a in [*imported.submissions, *pretests]})
     for assignment in graded:
         check(nbapi.generate_feedback(assignment), f"generate_feedback {assignment}")
     console.print(f"    umpan balik per peserta di {course.feedback}")
@@ -176,4 +189,9 @@ def run(course: Course, console: Console | None = None) -> pd.DataFrame:
     console.print(f"Excel: {files.excel}")
     console.print(f"HTML:  {files.html}")
     console.print(f"CSV:   {files.out}")
+    if files.csv.get("gain_cohort") is not None:
+        gain = pd.read_csv(files.csv["gain_cohort"])
+        for row in gain.itertuples():
+            console.print(f"Materi Pokok {row.materi_pokok}: pra-tes {row.mean_pre:.0f} % → evaluasi {row.mean_post:.0f} %, "
+                          f"rata-rata gain g = {row.mean_g:.2f}")
     return mastery

@@ -200,3 +200,19 @@ def test_without_a_pre_test_the_report_has_no_gain_and_removes_old_gain_files(tm
     assert "gain" not in again.csv and "gain" not in again.plots
     assert not (tmp_path / "gain.csv").exists() and not (tmp_path / "plot_gain.png").exists()
     assert "Pra-tes dan gain" not in again.html.read_text(encoding="utf-8")
+
+
+def test_an_evaluation_notebook_submitted_as_the_pre_test_is_refused(released_copy):
+    """The pre-test shares its slots with the evaluations; grading still tells the notebooks apart."""
+    from latsar.grading.inspect import validate_submission
+
+    course = released_copy
+    for assignment, notebook in ((PRETEST_ASSIGNMENT, BAB2), (PRETEST_ASSIGNMENT, PRETEST_ASSIGNMENT), (BAB2, BAB2)):
+        folder = course.submission_dir("peserta", assignment)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{assignment}.ipynb").write_bytes((course.release / notebook / f"{notebook}.ipynb").read_bytes())
+        reason = validate_submission(course, "peserta", assignment, 0)
+        if notebook == assignment:
+            assert reason is None, (assignment, reason)
+        else:
+            assert reason and f"milik tugas {BAB2}, bukan {PRETEST_ASSIGNMENT}" in reason

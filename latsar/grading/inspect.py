@@ -57,14 +57,20 @@ def validate_submission(course: Course, student: str, assignment: str, max_bytes
 
 
 def _foreign_items(course: Course, assignment: str, nb: dict) -> dict[str, list[str]]:
-    """Items of other assignments in a notebook that has none of its own: a wrong notebook."""
+    """Items of other assignments in a notebook that has none of its own: a wrong notebook.
+
+    The pre-test shares its slots with the evaluations: a pre-test notebook is wrong as soon as it holds
+    a slot the pre-test has not (an evaluation's notebook submitted as the pre-test)."""
+    from latsar.course import PRETEST_ASSIGNMENT
+
     bank = course.item_bank
     known = {item.id: item.assignment for item in bank}
+    own = {item.id for item in bank.for_assignment(assignment)}
     found = {g for g in _grade_ids(nb) if g in known}
-    if not found or any(known[g] == assignment for g in found):
+    if not found or (found & own and (assignment != PRETEST_ASSIGNMENT or found <= own)):
         return {}
     owners: dict[str, list[str]] = {}
-    for g in found:
+    for g in sorted(found - own):
         owners.setdefault(known[g], []).append(g)
     return owners
 
