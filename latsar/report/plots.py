@@ -182,7 +182,10 @@ def plot_gain(gain: pd.DataFrame, cohort: pd.DataFrame) -> Figure:
         g = gain[gain["materi_pokok"] == mp]
         ax.plot([0, 100], [0, 100], color="#7f8c9a", linestyle=":", linewidth=1.2, label="tanpa gain (pra = evaluasi)")
         ax.axhline(100 * MASTERY_THRESHOLD, color="#b00020", linestyle="--", linewidth=1.2, label="batas tuntas 80 %")
-        ax.scatter(g["pre"], g["post"], s=28, color="#1f5fa8", alpha=0.7, edgecolor="white", linewidth=0.5)
+        # scores fall on a grid (tenths, fifths): one point per (pre, post), its area the number of participants
+        same = g.groupby(["pre", "post"]).size().reset_index(name="k")
+        ax.scatter(same["pre"], same["post"], s=18 + 22 * same["k"], color="#1f5fa8", alpha=0.7, edgecolor="white",
+                   linewidth=0.5)
         shown = mean_g.get(mp, float("nan"))
         ax.set_title(f"Materi Pokok {mp} (n = {len(g)}; rata-rata g = "
                      + ("–" if pd.isna(shown) else f"{shown:.2f}".replace(".", ",")) + ")")
@@ -191,7 +194,7 @@ def plot_gain(gain: pd.DataFrame, cohort: pd.DataFrame) -> Figure:
         ax.set_xlabel("Pra-tes (% benar)")
         ax.set_ylabel("Evaluasi (% benar)")
         ax.legend(loc="lower right", fontsize=8, frameon=False)
-    fig.suptitle("Pra-tes dan evaluasi per peserta (titik di atas garis = bertambah)")
+    fig.suptitle("Pra-tes dan evaluasi per peserta (titik di atas garis = bertambah; titik besar = banyak peserta)")
     return fig
 
 

@@ -10,6 +10,7 @@ and the item bank into a report folder::
                           meaning of every column) and "Selisih roster"
     laporan_kohort.html   the Indonesian report, plots embedded as base64 PNG
     plot_scores.png, plot_groups.png (with a roster), plot_items.png, plot_distractors.png
+    gain.csv, gain_cohort.csv, plot_gain.png   only with pre-test rows (attempt 0)
 
 The columns of each table, their order, Indonesian labels, number formats and
 meanings are in :mod:`latsar.report.columns` (and nowhere else).
