@@ -109,12 +109,27 @@ DEMO_DIR = "demo"
 
 
 def write_pretests(course: Course, people, seed: int = 2021) -> list[tuple[str, str]]:
-    """Each participant's pre-test, simulated on their own pre-test form (attempt 0), with less
-    ability than at the evaluations (:data:`latsar.simulate.PRETEST_ABILITY_DROP`), so the report shows
-    a gain.  The sample sheet has no pre-test: it holds the evaluations only."""
+    """Each participant's pre-test (attempt 0), with less ability than at the evaluations
+    (:data:`latsar.simulate.PRETEST_ABILITY_DROP`), so the report shows a gain.
+
+    The sample sheet holds the evaluations only, imported on the module's form (the module item of
+    every slot).  So that no one meets in the pre-test the variant of their evaluation, each pre-test
+    form takes the participant's first variant that is not the module item, and is recorded, as an
+    instructor's import records a form (:func:`latsar.grading.forms.record_form`)."""
+    from latsar.grading.forms import record_form, slot_variants
+    from latsar.kernel.forms import option_order, variant_order
     from latsar.simulate import simulate_forms, write_submissions
 
-    answers = simulate_forms(course.item_bank, 0, seed, assignments=[PRETEST_ASSIGNMENT], ids=sorted(people))
+    slots = slot_variants(course.item_bank, PRETEST_ASSIGNMENT)
+    forms = {}
+    for peserta in sorted(people):
+        forms[(peserta, PRETEST_ASSIGNMENT)] = mine = {
+            slot: (next(v for v in variant_order(peserta, slot, ids) if v != slot or len(ids) == 1),
+                   option_order(peserta, PRETEST_ASSIGNMENT, slot, 0))
+            for slot, ids in slots.items()}
+        record_form(course.root, peserta, PRETEST_ASSIGNMENT, mine)
+    answers = simulate_forms(course.item_bank, 0, seed, assignments=[PRETEST_ASSIGNMENT], ids=sorted(people),
+                             forms=forms)
     return write_submissions(course, answers)
 
 

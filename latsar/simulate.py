@@ -57,13 +57,14 @@ def simulate(bank: ItemBank, n: int, seed: int = 2021) -> list[tuple[str, str, s
     return rows
 
 
-def simulate_forms(bank: ItemBank, n: int, seed: int = 2021, assignments=None, ids=None) -> dict:
+def simulate_forms(bank: ItemBank, n: int, seed: int = 2021, assignments=None, ids=None, forms=None) -> dict:
     """Simulated participants answering on their own forms (:mod:`latsar.kernel.forms`), as the
     lesson's buttons would record it: ``{(peserta, assignment): {slot: Answer}}``, each answer the
     variant shown, the order shown and the canonical choice.  The same model as :func:`simulate`;
     a wrong answer prefers the distractors shown first.  By default the evaluations and the pre-test
     (:data:`~latsar.course.PRETEST_ASSIGNMENT`, attempt 0, answered with :data:`PRETEST_ABILITY_DROP`
-    less ability: before the lessons); ``ids`` gives the participants instead of ``n`` drawn ones."""
+    less ability: before the lessons); ``ids`` gives the participants instead of ``n`` drawn ones, and
+    ``forms`` (``{(peserta, assignment): {slot: (variant, order)}}``) forms to answer on instead of the derived."""
     from latsar.course import PRETEST_ASSIGNMENT, assignment_attempt
     from latsar.grading.forms import slot_variants
     from latsar.kernel.answers import Answer
@@ -81,7 +82,9 @@ def simulate_forms(bank: ItemBank, n: int, seed: int = 2021, assignments=None, i
             known = ability - PRETEST_ABILITY_DROP if attempt == 0 else ability
             # the pre-test draws from its own generator: adding it leaves the evaluations' answers as they were
             draw = random.Random(f"{seed}\0{peserta}\0{assignment}") if attempt == 0 else rng
-            for slot, (variant, order) in form(peserta, assignment, slot_variants(bank, assignment), attempt).items():
+            given = (forms or {}).get((peserta, assignment)) or form(peserta, assignment,
+                                                                     slot_variants(bank, assignment), attempt)
+            for slot, (variant, order) in given.items():
                 if draw.random() < BLANK_RATE:
                     continue
                 item = bank.variant(variant)

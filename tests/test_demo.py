@@ -34,4 +34,12 @@ def test_demo_prints_scores_that_match_the_answer_sheet(course):
     gain = pd.read_csv(course.root / "demo" / "laporan" / "gain.csv", dtype={"peserta_id": str})
     assert sorted(set(gain["peserta_id"])) == sorted({r[0] for r in rows}) and len(gain) == 6
     assert re.search(r"Materi Pokok 1: pra-tes \d+ % → evaluasi \d+ %, rata-rata gain g = -?\d\.\d\d", result.output)
+    # no one meets in the pre-test the variant of their evaluation (here the module item: the sheet's form)
+    from latsar.course import Course
+    from latsar.grading.forms import assigned_form
+
+    demo = Course.at(course.root / "demo")
+    for peserta in {r[0] for r in rows}:
+        pre = assigned_form(demo.root, bank, peserta, "bab1_pendahuluan", 0)
+        assert len(pre) == 10 and all(variant != slot for slot, (variant, _) in pre.items()), pre
     assert "Pra-tes dan gain" in (course.root / "demo" / "laporan" / "laporan_kohort.html").read_text(encoding="utf-8")
