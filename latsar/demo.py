@@ -108,9 +108,22 @@ def mastery_table(mastery: pd.DataFrame) -> Table:
 DEMO_DIR = "demo"
 
 
-def write_pretests(course: Course, people, seed: int = 2021) -> list[tuple[str, str]]:
+def sheet_shares(course: Course, sheet) -> dict[str, float]:
+    """Each participant's share of items right in an answer sheet (peserta_id, item_id, pilihan)."""
+    data = read_csv(sheet)
+    who, item, letter = (data.header.index(c) for c in ("peserta_id", "item_id", "pilihan"))
+    bank, right, total = course.item_bank, {}, {}
+    for _, row in data.rows:
+        if row[item] in bank:
+            total[row[who]] = total.get(row[who], 0) + 1
+            right[row[who]] = right.get(row[who], 0) + (row[letter] == bank[row[item]].key)
+    return {p: right[p] / n for p, n in total.items() if n}
+
+
+def write_pretests(course: Course, people, seed: int = 2021, shares=None) -> list[tuple[str, str]]:
     """Each participant's pre-test (attempt 0), with less ability than at the evaluations
-    (:data:`latsar.simulate.PRETEST_ABILITY_DROP`), so the report shows a gain.
+    (:data:`latsar.simulate.PRETEST_ABILITY_DROP`; ``shares``, their share right in the sheet, gives
+    that ability), so the report shows a gain.
 
     The sample sheet holds the evaluations only, imported on the module's form (the module item of
     every slot).  So that no one meets in the pre-test the variant of their evaluation, each pre-test
@@ -118,7 +131,7 @@ def write_pretests(course: Course, people, seed: int = 2021) -> list[tuple[str, 
     instructor's import records a form (:func:`latsar.grading.forms.record_form`)."""
     from latsar.grading.forms import record_form, slot_variants
     from latsar.kernel.forms import option_order, variant_order
-    from latsar.simulate import simulate_forms, write_submissions
+    from latsar.simulate import ability_from_share, simulate_forms, write_submissions
 
     slots = slot_variants(course.item_bank, PRETEST_ASSIGNMENT)
     forms = {}
@@ -128,8 +141,9 @@ def write_pretests(course: Course, people, seed: int = 2021) -> list[tuple[str, 
                    option_order(peserta, PRETEST_ASSIGNMENT, slot, 0))
             for slot, ids in slots.items()}
         record_form(course.root, peserta, PRETEST_ASSIGNMENT, mine)
+    abilities = {p: ability_from_share(v) for p, v in (shares or {}).items()}
     answers = simulate_forms(course.item_bank, 0, seed, assignments=[PRETEST_ASSIGNMENT], ids=sorted(people),
-                             forms=forms)
+                             forms=forms, abilities=abilities)
     return write_submissions(course, answers)
 
 
@@ -176,7 +190,7 @@ def run(course: Course, console: Console | None = None) -> pd.DataFrame:
     people = {p for p, _ in imported.submissions}
     console.print(f"    {len(imported.submissions)} kiriman dari {len(people)} peserta "
                   f"({imported.answered} jawaban, {imported.blank} kosong)")
-    pretests = write_pretests(course, people)
+    pretests = write_pretests(course, people, shares=sheet_shares(course, sheet))
     console.print(f"    + {len(pretests)} pra-tes simulasi ({PRETEST_ASSIGNMENT}, sebelum pelajaran)")
     console.print("3/6 Menilai otomatis (nbgrader autograde, paralel) …")
     grade_with_progress(course, console)

@@ -21,7 +21,7 @@ from latsar.course.files import atomic_write
 
 BLANK_RATE = 0.03
 #: How much less a participant knows at the pre-test, before the lessons (logits of ability).
-PRETEST_ABILITY_DROP = 1.5
+PRETEST_ABILITY_DROP = 1.0
 
 
 def _difficulty(item_id: str) -> float:
@@ -57,14 +57,16 @@ def simulate(bank: ItemBank, n: int, seed: int = 2021) -> list[tuple[str, str, s
     return rows
 
 
-def simulate_forms(bank: ItemBank, n: int, seed: int = 2021, assignments=None, ids=None, forms=None) -> dict:
+def simulate_forms(bank: ItemBank, n: int, seed: int = 2021, assignments=None, ids=None, forms=None,
+                   abilities=None) -> dict:
     """Simulated participants answering on their own forms (:mod:`latsar.kernel.forms`), as the
     lesson's buttons would record it: ``{(peserta, assignment): {slot: Answer}}``, each answer the
     variant shown, the order shown and the canonical choice.  The same model as :func:`simulate`;
     a wrong answer prefers the distractors shown first.  By default the evaluations and the pre-test
     (:data:`~latsar.course.PRETEST_ASSIGNMENT`, attempt 0, answered with :data:`PRETEST_ABILITY_DROP`
     less ability: before the lessons); ``ids`` gives the participants instead of ``n`` drawn ones, and
-    ``forms`` (``{(peserta, assignment): {slot: (variant, order)}}``) forms to answer on instead of the derived."""
+    ``forms`` (``{(peserta, assignment): {slot: (variant, order)}}``) forms to answer on instead of the derived,
+    ``abilities`` (``{peserta: ability}``) abilities instead of drawn ones."""
     from latsar.course import PRETEST_ASSIGNMENT, assignment_attempt
     from latsar.grading.forms import slot_variants
     from latsar.kernel.answers import Answer
@@ -75,6 +77,8 @@ def simulate_forms(bank: ItemBank, n: int, seed: int = 2021, assignments=None, i
     out: dict = {}
     for peserta in peserta_ids(n, rng) if ids is None else ids:
         ability = rng.gauss(0.6, 1.0)
+        if abilities is not None and peserta in abilities:
+            ability = abilities[peserta]
         for assignment in assignments:
             answers = out.setdefault((peserta, assignment), {})
             attempt = assignment_attempt(assignment)[1]
@@ -96,6 +100,14 @@ def simulate_forms(bank: ItemBank, n: int, seed: int = 2021, assignments=None, i
                     choice = draw.choices(distractors, weights=[3, 2, 1])[0]
                 answers[slot] = Answer(variant, order, choice)
     return out
+
+
+def ability_from_share(share: float) -> float:
+    """The ability of this model that answers about ``share`` of the module's items right (for a
+    participant known only by a score, e.g. an imported sheet's)."""
+    share = min(max(float(share), 0.05), 0.95)
+    mean_difficulty = -0.4  # the middle of _difficulty's range
+    return mean_difficulty + math.log(share / (1 - share)) / 1.7
 
 
 def write_submissions(course, answers: dict, stamp: str | None = None) -> list[tuple[str, str]]:
