@@ -182,7 +182,10 @@ def simulate(course_dir: str, count: int, seed: int, out: str | None, roster_out
 
     course = _course(course_dir)
     if kiriman:
-        missing = sorted({i.assignment for i in course.item_bank if not course.release_notebook(i.assignment).exists()})
+        from latsar.course import PRETEST_ASSIGNMENT
+
+        missing = sorted({a for a in [*(i.assignment for i in course.item_bank), PRETEST_ASSIGNMENT]
+                          if not course.release_notebook(a).exists()})
         if missing:
             raise click.ClickException(f"rilis {', '.join(missing)} belum dibuat; jalankan `latsar release` dulu")
         from latsar.simulate import first_scores, simulate_retakes

@@ -1,6 +1,7 @@
 """``latsar demo``: the whole pipeline on the simulated cohort of 40 participants.
 
-release → import the sample answer sheet → parallel autograde → Indonesian
+release → import the sample answer sheet, and simulate each participant's pre-test
+(``bab1_pendahuluan``, on their own pre-test form) → parallel autograde → Indonesian
 feedback (nbgrader ``generate_feedback``) → export (CSV, Parquet) → scores and
 mastery per Materi Pokok (≥ 80 % *tuntas*, else *ulangi*).
 """
@@ -18,7 +19,7 @@ from latsar.authoring import release
 from latsar.grading import batch as autograde
 from latsar.course import gradebook
 from latsar.course.files import read_csv
-from latsar.course import Course, LatsarError
+from latsar.course import PRETEST_ASSIGNMENT, Course, LatsarError
 from latsar.results.export import export
 from latsar.grading.import_answers import import_answers
 from latsar.course.nbgrader_api import api, check
@@ -107,6 +108,45 @@ def mastery_table(mastery: pd.DataFrame) -> Table:
 DEMO_DIR = "demo"
 
 
+def sheet_shares(course: Course, sheet) -> dict[str, float]:
+    """Each participant's share of items right in an answer sheet (peserta_id, item_id, pilihan)."""
+    data = read_csv(sheet)
+    who, item, letter = (data.header.index(c) for c in ("peserta_id", "item_id", "pilihan"))
+    bank, right, total = course.item_bank, {}, {}
+    for _, row in data.rows:
+        if row[item] in bank:
+            total[row[who]] = total.get(row[who], 0) + 1
+            right[row[who]] = right.get(row[who], 0) + (row[letter] == bank[row[item]].key)
+    return {p: right[p] / n for p, n in total.items() if n}
+
+
+def write_pretests(course: Course, people, seed: int = 2021, shares=None) -> list[tuple[str, str]]:
+    """Each participant's pre-test (attempt 0), with less ability than at the evaluations
+    (:data:`latsar.simulate.PRETEST_ABILITY_DROP`; ``shares``, their share right in the sheet, gives
+    that ability), so the report shows a gain.
+
+    The sample sheet holds the evaluations only, imported on the module's form (the module item of
+    every slot).  So that no one meets in the pre-test the variant of their evaluation, each pre-test
+    form takes the participant's first variant that is not the module item, and is recorded, as an
+    instructor's import records a form (:func:`latsar.grading.forms.record_form`)."""
+    from latsar.grading.forms import record_form, slot_variants
+    from latsar.kernel.forms import option_order, variant_order
+    from latsar.simulate import ability_from_share, simulate_forms, write_submissions
+
+    slots = slot_variants(course.item_bank, PRETEST_ASSIGNMENT)
+    forms = {}
+    for peserta in sorted(people):
+        forms[(peserta, PRETEST_ASSIGNMENT)] = mine = {
+            slot: (next(v for v in variant_order(peserta, slot, ids) if v != slot or len(ids) == 1),
+                   option_order(peserta, PRETEST_ASSIGNMENT, slot, 0))
+            for slot, ids in slots.items()}
+        record_form(course.root, peserta, PRETEST_ASSIGNMENT, mine)
+    abilities = {p: ability_from_share(v) for p, v in (shares or {}).items()}
+    answers = simulate_forms(course.item_bank, 0, seed, assignments=[PRETEST_ASSIGNMENT], ids=sorted(people),
+                             forms=forms, abilities=abilities)
+    return write_submissions(course, answers)
+
+
 def workspace(course: Course) -> Course:
     """A fresh course folder for the simulated cohort, so a demo never mixes with
     (or trips over) a real cohort's gradebook and submissions."""
@@ -150,6 +190,8 @@ def run(course: Course, console: Console | None = None) -> pd.DataFrame:
     people = {p for p, _ in imported.submissions}
     console.print(f"    {len(imported.submissions)} kiriman dari {len(people)} peserta "
                   f"({imported.answered} jawaban, {imported.blank} kosong)")
+    pretests = write_pretests(course, people, shares=sheet_shares(course, sheet))
+    console.print(f"    + {len(pretests)} pra-tes simulasi ({PRETEST_ASSIGNMENT}, sebelum pelajaran)")
     console.print("3/6 Menilai otomatis (nbgrader autograde, paralel) …")
     grade_with_progress(course, console)
     # below 80 % in a Materi Pokok: a retake (bab…_ulang1) on variants not seen before, graded like the rest
@@ -165,7 +207,7 @@ def run(course: Course, console: Console | None = None) -> pd.DataFrame:
         grade_with_progress(course, console)
     console.print("4/6 Membuat umpan balik (nbgrader generate_feedback) …")
     nbapi = api(course)
-    graded = sorted({a for _, a in [*imported.submissions, *retakes]})
+    graded = sorted({a for _, a in [*imported.submissions, *pretests, *retakes]})
     for assignment in graded:
         check(nbapi.generate_feedback(assignment), f"generate_feedback {assignment}")
     console.print(f"    umpan balik per peserta di {course.feedback}")
@@ -190,4 +232,9 @@ def run(course: Course, console: Console | None = None) -> pd.DataFrame:
     console.print(f"Excel: {files.excel}")
     console.print(f"HTML:  {files.html}")
     console.print(f"CSV:   {files.out}")
+    if files.csv.get("gain_cohort") is not None:
+        gain = pd.read_csv(files.csv["gain_cohort"])
+        for row in gain.itertuples():
+            console.print(f"Materi Pokok {row.materi_pokok}: pra-tes {row.mean_pre:.0f} % → evaluasi {row.mean_post:.0f} %, "
+                          f"rata-rata gain g = {row.mean_g:.2f}")
     return mastery

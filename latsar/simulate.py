@@ -20,6 +20,8 @@ from latsar.authoring.itembank import LETTERS, ItemBank
 from latsar.course.files import atomic_write
 
 BLANK_RATE = 0.03
+#: How much less a participant knows at the pre-test, before the lessons (logits of ability).
+PRETEST_ABILITY_DROP = 1.0
 
 
 def _difficulty(item_id: str) -> float:
@@ -55,34 +57,57 @@ def simulate(bank: ItemBank, n: int, seed: int = 2021) -> list[tuple[str, str, s
     return rows
 
 
-def simulate_forms(bank: ItemBank, n: int, seed: int = 2021, assignments=None) -> dict:
+def simulate_forms(bank: ItemBank, n: int, seed: int = 2021, assignments=None, ids=None, forms=None,
+                   abilities=None) -> dict:
     """Simulated participants answering on their own forms (:mod:`latsar.kernel.forms`), as the
     lesson's buttons would record it: ``{(peserta, assignment): {slot: Answer}}``, each answer the
     variant shown, the order shown and the canonical choice.  The same model as :func:`simulate`;
-    a wrong answer prefers the distractors shown first."""
+    a wrong answer prefers the distractors shown first.  By default the evaluations and the pre-test
+    (:data:`~latsar.course.PRETEST_ASSIGNMENT`, attempt 0, answered with :data:`PRETEST_ABILITY_DROP`
+    less ability: before the lessons); ``ids`` gives the participants instead of ``n`` drawn ones, and
+    ``forms`` (``{(peserta, assignment): {slot: (variant, order)}}``) forms to answer on instead of the derived,
+    ``abilities`` (``{peserta: ability}``) abilities instead of drawn ones."""
+    from latsar.course import PRETEST_ASSIGNMENT, assignment_attempt
     from latsar.grading.forms import slot_variants
     from latsar.kernel.answers import Answer
     from latsar.kernel.forms import form
 
     rng = random.Random(seed)
-    assignments = list(assignments or dict.fromkeys(i.assignment for i in bank))
+    assignments = list(assignments or [*dict.fromkeys(i.assignment for i in bank), PRETEST_ASSIGNMENT])
     out: dict = {}
-    for peserta in peserta_ids(n, rng):
+    for peserta in peserta_ids(n, rng) if ids is None else ids:
         ability = rng.gauss(0.6, 1.0)
+        if abilities is not None and peserta in abilities:
+            ability = abilities[peserta]
         for assignment in assignments:
             answers = out.setdefault((peserta, assignment), {})
-            for slot, (variant, order) in form(peserta, assignment, slot_variants(bank, assignment)).items():
-                if rng.random() < BLANK_RATE:
+            attempt = assignment_attempt(assignment)[1]
+            attempt = 1 if attempt is None else attempt
+            known = ability - PRETEST_ABILITY_DROP if attempt == 0 else ability
+            # the pre-test draws from its own generator: adding it leaves the evaluations' answers as they were
+            draw = random.Random(f"{seed}\0{peserta}\0{assignment}") if attempt == 0 else rng
+            given = (forms or {}).get((peserta, assignment)) or form(peserta, assignment,
+                                                                     slot_variants(bank, assignment), attempt)
+            for slot, (variant, order) in given.items():
+                if draw.random() < BLANK_RATE:
                     continue
                 item = bank.variant(variant)
-                p_right = 1 / (1 + math.exp(-1.7 * (ability - _difficulty(slot))))
-                if rng.random() < p_right:
+                p_right = 1 / (1 + math.exp(-1.7 * (known - _difficulty(slot))))
+                if draw.random() < p_right:
                     choice = item.key
                 else:
                     distractors = [x for x in order if x != item.key]  # in the order shown
-                    choice = rng.choices(distractors, weights=[3, 2, 1])[0]
+                    choice = draw.choices(distractors, weights=[3, 2, 1])[0]
                 answers[slot] = Answer(variant, order, choice)
     return out
+
+
+def ability_from_share(share: float) -> float:
+    """The ability of this model that answers about ``share`` of the module's items right (for a
+    participant known only by a score, e.g. an imported sheet's)."""
+    share = min(max(float(share), 0.05), 0.95)
+    mean_difficulty = -0.4  # the middle of _difficulty's range
+    return mean_difficulty + math.log(share / (1 - share)) / 1.7
 
 
 def write_submissions(course, answers: dict, stamp: str | None = None) -> list[tuple[str, str]]:

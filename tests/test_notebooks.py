@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 from latsar.kernel.answers import write_answers
-from latsar.course import ASSIGNMENTS
+from latsar.course import ASSIGNMENTS, PRETEST_ASSIGNMENT
 from latsar.authoring.notebooks import answer_source, is_activity, item_forms, item_keys, item_options, items_in, stem_source, sync_notebook
 
 from .conftest import REPO
@@ -136,7 +136,7 @@ def sections(nb):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_sub_section_has_a_practice_activity(assignment):
     nb = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    exempt = ("Rangkuman", "Evaluasi", "Analisis Kasus")
+    exempt = ("Rangkuman", "Evaluasi", "Analisis Kasus", "Pra-tes")  # the pre-test is graded items only
     missing = [h for h, cells in sections(nb)
                if not any(word in h for word in exempt) and not any(is_activity(c) for c in cells)]
     assert missing == []
@@ -158,7 +158,8 @@ def test_code_is_out_of_sight(assignment):
 def test_released_lesson_is_marked_for_the_lesson_extension(assignment, released):
     """labextension/ runs and hides only notebooks that say so; the release keeps the mark."""
     nb = nbformat.read(released.release / assignment / f"{assignment}.ipynb", as_version=4)
-    assert nb.metadata["latsar"] == {"lesson": True}
+    expected = {"lesson": True, "attempt": 0} if assignment == PRETEST_ASSIGNMENT else {"lesson": True}
+    assert nb.metadata["latsar"] == expected
     bare = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x")])
     assert sync_notebook(bare, released.item_bank).metadata["latsar"] == {"lesson": True}
 

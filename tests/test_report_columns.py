@@ -29,9 +29,11 @@ def write(tmp_path, review=REVIEW, live=LIVE, roster_csv=ROSTER_CSV):
     # the position shown on screen (here the letters' own order), so that every table of the spec is written
     position = responses["pilihan"].map({"a": 1, "b": 2, "c": 3, "d": 4})
     responses = responses.assign(shown_position=position, attempt=1)
-    # and one retake (p2's second attempt at MP1, as first), so the attempt history is written too
+    # one retake (p2's second attempt at MP1, as first), so the attempt history is written too,
+    # and a pre-test (attempt 0), so that the gain tables are written too
     retake = responses[(responses["peserta_id"] == "p2") & (responses["assignment"] == "bab2")]
-    responses = pd.concat([responses, retake.assign(assignment="bab2_ulang1", attempt=2)], ignore_index=True)
+    pre = responses.assign(assignment="bab1_pendahuluan", attempt=0, poin=0.0, benar=False)
+    responses = pd.concat([responses, retake.assign(assignment="bab2_ulang1", attempt=2), pre], ignore_index=True)
     return write_report(responses, make_bank(), tmp_path / "laporan",
                         read_roster(roster_file), generated=GENERATED, review=review, live=live)
 

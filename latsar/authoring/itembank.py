@@ -46,7 +46,8 @@ from typing import Mapping
 
 import yaml
 
-from latsar.course import MATERI_POKOK_ASSIGNMENT, LatsarError, evaluation_of
+from latsar.course import (MATERI_POKOK_ASSIGNMENT, PRETEST_ASSIGNMENT, PRETEST_SLOTS_PER_MATERI_POKOK, LatsarError,
+                           evaluation_of)
 
 LETTERS = ("a", "b", "c", "d")
 ITEM_ID = re.compile(r"^MP(?P<mp>[12])-(?P<num>\d{2})$")
@@ -165,9 +166,18 @@ class ItemBank:
         return [i for i in self if i.materi_pokok == mp]
 
     def for_assignment(self, assignment: str) -> list[Item]:
-        """The slots of an assignment; a retake (``…_ulang1``) has its evaluation's."""
+        """The slots (module items) of a graded assignment, in module order: a retake (``…_ulang1``)
+        has its evaluation's; the pre-test (:data:`~latsar.course.PRETEST_ASSIGNMENT`) the first
+        :data:`~latsar.course.PRETEST_SLOTS_PER_MATERI_POKOK` slots of each Materi Pokok."""
+        if assignment == PRETEST_ASSIGNMENT:
+            return self.pretest()
         assignment = evaluation_of(assignment)
         return [i for i in self if i.assignment == assignment]
+
+    def pretest(self) -> list[Item]:
+        """The pre-test's slots: the first :data:`~latsar.course.PRETEST_SLOTS_PER_MATERI_POKOK` of each
+        Materi Pokok, in module order (the one definition sync, grading and the report use)."""
+        return [i for mp in self.materi_pokok for i in self.for_materi_pokok(mp)[:PRETEST_SLOTS_PER_MATERI_POKOK]]
 
     @property
     def materi_pokok(self) -> list[int]:

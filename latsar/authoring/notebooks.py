@@ -235,6 +235,8 @@ def sync_notebook(nb, bank: ItemBank, name: str = ""):
     which its progress cells read (required when it has one)."""
     nb = copy.deepcopy(nb)
     attempt = attempt_of(nb)
+    if attempt == 0:
+        _check_pretest(nb, bank, name)
     cells, done = [], set()
     for cell in nb.cells:
         mark = cell.metadata.get("latsar", {})
@@ -276,6 +278,19 @@ def sync_notebook(nb, bank: ItemBank, name: str = ""):
         nb.metadata["latsar"]["attempt"] = attempt
     nbformat.validate(nb)
     return nb
+
+
+def _check_pretest(nb, bank: ItemBank, name: str) -> None:
+    """A pre-test notebook (``latsar.attempt = 0``) marks exactly the bank's pre-test slots, in order."""
+    from latsar.course import PRETEST_ASSIGNMENT
+
+    marked = list(dict.fromkeys(c.metadata["latsar"]["item"] for c in nb.cells if "item" in c.metadata.get("latsar", {})))
+    wanted = [i.id for i in bank.for_assignment(PRETEST_ASSIGNMENT)]
+    if name and Path(name).stem != PRETEST_ASSIGNMENT:
+        raise ValueError(f"{name}: latsar.attempt = 0 hanya untuk pra-tes {PRETEST_ASSIGNMENT}.ipynb")
+    if marked != wanted:
+        raise ValueError(f"{name or 'pra-tes'}: soal pra-tes harus {wanted} (bank soal: ItemBank.pretest), "
+                         f"bukan {marked}")
 
 
 def sync_file(path: Path, bank: ItemBank, *, check: bool = False) -> bool:

@@ -32,6 +32,10 @@ MATERI_POKOK_ASSIGNMENT = {1: "bab2_konsep_pelayanan_publik", 2: "bab3_berorient
 
 #: The pre-test, before the lessons: attempt 0 of the slots it holds (both Materi Pokok).
 PRETEST_ASSIGNMENT = "bab1_pendahuluan"
+#: The pre-test's slots: the first this many of each Materi Pokok, in module order (10 items, about
+#: five minutes in a first lesson).  The one definition: :meth:`latsar.authoring.itembank.ItemBank.for_assignment`
+#: applies it, and ``latsar sync``, grading, simulation and the report all ask the bank.
+PRETEST_SLOTS_PER_MATERI_POKOK = 5
 #: A retake of a Materi Pokok's evaluation is its own nbgrader assignment, released with stock
 #: nbgrader: ``bab2_konsep_pelayanan_publik_ulang1`` is attempt 2 of Materi Pokok 1.
 RETAKE_SUFFIX = "_ulang"

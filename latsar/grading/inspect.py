@@ -7,7 +7,7 @@ import json
 import re
 
 from latsar.authoring.notebooks import without_option_texts
-from latsar.course import ANSWER_FILE, PRACTICE_FILE, REFLECTION_FILE, Course, evaluation_of
+from latsar.course import ANSWER_FILE, PRACTICE_FILE, REFLECTION_FILE, Course
 
 #: Files a submission may hold besides the release's own (submission_secret.txt: nbgrader's exchange
 #: writes it at submit; release_feedback needs it in feedback/; the practice log: the progress view's
@@ -57,15 +57,20 @@ def validate_submission(course: Course, student: str, assignment: str, max_bytes
 
 
 def _foreign_items(course: Course, assignment: str, nb: dict) -> dict[str, list[str]]:
-    """Items of other assignments in a notebook that has none of its own: a wrong notebook."""
+    """Items of other assignments in a notebook that has none of its own: a wrong notebook.
+
+    The pre-test shares its slots with the evaluations: a pre-test notebook is wrong as soon as it holds
+    a slot the pre-test has not (an evaluation's notebook submitted as the pre-test)."""
+    from latsar.course import PRETEST_ASSIGNMENT
+
     bank = course.item_bank
     known = {item.id: item.assignment for item in bank}
+    own = {item.id for item in bank.for_assignment(assignment)}
     found = {g for g in _grade_ids(nb) if g in known}
-    own = evaluation_of(assignment)  # a retake (…_ulang1) holds its evaluation's items
-    if not found or any(known[g] == own for g in found):
+    if not found or (found & own and (assignment != PRETEST_ASSIGNMENT or found <= own)):
         return {}
     owners: dict[str, list[str]] = {}
-    for g in found:
+    for g in sorted(found - own):
         owners.setdefault(known[g], []).append(g)
     return owners
 

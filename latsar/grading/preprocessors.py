@@ -130,6 +130,7 @@ class ItemFeedback(NbGraderPreprocessor):
         folder = resources.get("metadata", {}).get("path") or "."
         chosen = AnswerStore(folder).records()
         info = resources.get("nbgrader", {})
+        self._pretest = _is_pretest(info.get("assignment"))
         derived = None
         results = []
         for cell in nb.cells:
@@ -164,7 +165,7 @@ class ItemFeedback(NbGraderPreprocessor):
                 # autograde printed the participant's reflection: keep it, hide the call
                 cell.metadata.setdefault("transient", {})["remove_source"] = True
         if results:
-            resources["latsar"] = summary(bank, results)
+            resources["latsar"] = summary(bank, results, pretest=_is_pretest(info.get("assignment")))
         return nb, resources
 
     def _verdict(self, cell, item, order: str, letter: str | None, other: bool = False) -> bool:
@@ -185,11 +186,11 @@ class ItemFeedback(NbGraderPreprocessor):
             text = f"✔ <b>Benar</b> ({shown}). {mine}"
             color = "#1b5e20"
         else:
-            text = (
-                f"✘ <b>Belum tepat</b> ({shown}). {mine} "
-                f"Baca ulang bagian <b>{html.escape(item.section.label)}</b> "
-                f"di notebook <b>{html.escape(item.assignment)}.ipynb</b>."
-            )
+            where = (f"bagian <b>{html.escape(item.section.label)}</b> "
+                     f"di notebook <b>{html.escape(item.assignment)}.ipynb</b>")
+            # the pre-test comes before the lessons: nothing to re-read yet
+            text = (f"✘ <b>Belum tepat</b> ({shown}). {mine} "
+                    + (f"Hal ini dibahas di {where}." if getattr(self, "_pretest", False) else f"Baca ulang {where}."))
             if self.show_key:
                 text += f" Jawaban yang benar: <b>{LETTERS[order.index(item.key)]}</b>."
             # the same sentence whatever the key (the bank refuses one naming a letter or an option)
@@ -249,10 +250,21 @@ def _stem_html(stem: str) -> str:
     return re.sub(r"\*(.+?)\*", r"<i>\1</i>", text)
 
 
-def summary(bank: ItemBank, results) -> dict:
-    """Score and mastery of one Materi Pokok evaluation, and the sections to re-read (module order)."""
+def _is_pretest(assignment) -> bool:
+    from latsar.course import assignment_attempt
+
+    return isinstance(assignment, str) and assignment_attempt(assignment)[1] == 0
+
+
+def summary(bank: ItemBank, results, pretest: bool = False) -> dict:
+    """Score and mastery of one Materi Pokok evaluation, and the sections to re-read (module order).
+
+    The pre-test (``pretest``) has a score only: no mastery verdict, no sections to re-read."""
     right = sum(item.points for item, ok in results if ok)
     total = sum(item.points for item, _ in results)
+    if pretest:
+        return {"pretest": True, "benar": right, "maks": total,
+                "persen": round(100 * right / total, 1) if total else 0.0}
     wrong_sections = {item.section.id for item, ok in results if not ok}
     return {
         "materi_pokok": results[0][0].materi_pokok,

@@ -258,9 +258,32 @@ LIVE_SUMMARY = Table("live_summary", "Kuis langsung", (
            "Median waktu dari soal dibuka sampai peserta menjawab.").shown(),
 ))
 
+GAIN = Table("gain", "Pra-tes dan gain", (
+    PESERTA_ID.shown(),
+    NAMA.shown(),
+    KELAS.shown(),
+    MATERI_POKOK.shown("MP"),
+    Column("pre", "Pra-tes (%)", "0.0", "Persen benar di pra-tes (bab1_pendahuluan) pada soal MP ini.").shown(),
+    Column("post", "Evaluasi (%)", "0.0", "Persen benar di evaluasi MP ini (percobaan pertama, bukan ujian "
+                                          "ulang).").shown(),
+    Column("g", "Gain ternormalisasi (g)", "0.00", "(Evaluasi − Pra-tes) ÷ (100 − Pra-tes) (Hake): bagian dari yang "
+                                                  "belum diketahui saat pra-tes yang dikuasai saat evaluasi; kosong "
+                                                  "bila Pra-tes = 100 %, negatif bila Evaluasi < Pra-tes.").shown("g"),
+))
+
+GAIN_COHORT = Table("gain_cohort", "Gain kohort", (
+    MATERI_POKOK.shown(),
+    N.shown("n"),
+    Column("mean_pre", "Rata-rata pra-tes (%)", "0.0", "Rata-rata Pra-tes (%) peserta yang punya kedua skor.").shown(),
+    Column("mean_post", "Rata-rata evaluasi (%)", "0.0", "Rata-rata Evaluasi (%) peserta yang punya kedua skor.").shown(),
+    Column("mean_g", "Rata-rata g", "0.00", "Rata-rata gain ternormalisasi setiap peserta (Bao).").shown(),
+    Column("hake_g", "g kelas (Hake)", "0.00", "(Rata-rata evaluasi − rata-rata pra-tes) ÷ (100 − rata-rata "
+                                              "pra-tes): gain rata-rata kelas (Hake).").shown(),
+))
+
 #: Every table by name.
-TABLES: dict[str, Table] = {t.name: t for t in (MASTERY, ATTEMPTS, REMEDIAL, ITEMS, DISTRACTORS, VARIANTS, POSITIONS, TEST,
-                                                GROUPS, MISMATCH, REVIEW, LIVE_SUMMARY)}
+TABLES: dict[str, Table] = {t.name: t for t in (MASTERY, ATTEMPTS, REMEDIAL, ITEMS, DISTRACTORS, VARIANTS, POSITIONS,
+                                                TEST, GROUPS, MISMATCH, REVIEW, LIVE_SUMMARY, GAIN, GAIN_COHORT)}
 
 
 def labels() -> dict[str, str]:

@@ -134,6 +134,12 @@ def _guide(tables: ReportTables, generated: datetime, sheets: list[tuple]) -> pd
         rows.append(("Kelompok", "Ketuntasan per kelas dan per instansi dari roster. 'Tidak mengumpulkan' = "
                                  f"peserta roster yang belum mengirim MP itu; '{GROUP_NOT_IN_ROSTER}' = peserta yang "
                                  f"ada jawabannya tetapi tidak ada di roster; '{GROUP_BLANK}' = sel roster kosong."))
+    if tables.gain is not None:
+        rows.append(("Gain kohort", "Per Materi Pokok: rata-rata pra-tes dan evaluasi (%) peserta yang mengerjakan "
+                                    "keduanya, rata-rata gain ternormalisasi g setiap peserta, dan g kelas (Hake)."))
+        rows.append(("Pra-tes dan gain", "Per peserta dan Materi Pokok: persen benar di pra-tes (bab1_pendahuluan, "
+                                         "tidak ikut ketuntasan), di evaluasi (percobaan pertama) dan g = (evaluasi "
+                                         "− pra-tes) ÷ (100 − pra-tes)."))
     if tables.mismatch is not None:
         rows.append(("Selisih roster", "Peserta yang hanya ada di salah satu sisi: ada jawaban tetapi tidak ada di "
                                        "roster, atau ada di roster tetapi belum ada jawaban. Lembar kosong berarti "
@@ -180,6 +186,8 @@ def build_workbook(tables: ReportTables, generated: datetime, live: pd.DataFrame
         (t["mismatch"], tables.mismatch_table, None, None),
         (t["perlu_diperiksa"], tables.review, lambda f: [AMBER] * len(f), None),
         (t["live_summary"], live, None, None),
+        (t["gain_cohort"], tables.gain_cohort, None, None),
+        (t["gain"], tables.gain, None, None),
     ]
     sheets = [s for s in sheets if s[1] is not None]
 

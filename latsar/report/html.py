@@ -170,7 +170,14 @@ def render_html(tables: ReportTables, pngs: dict[str, bytes], generated: datetim
         "distractors": _figure("distractors", pngs["distractors"], "Proporsi pemilih setiap pilihan per soal; "
                                                                    "hijau = kunci, oranye = pengecoh tidak berfungsi"),
     }
+    gain = None
+    if t.gain is not None and "gain" in pngs:
+        gain = {"figure": _figure("gain", pngs["gain"], "Pra-tes dan evaluasi per peserta; titik di atas garis "
+                                                        "titik-titik = skor bertambah"),
+                "cohort": page_table(T["gain_cohort"], t.gain_cohort),
+                "table": page_table(T["gain"], t.gain, cells={"nama": who} if "nama" in t.gain.columns else None)}
     return environment().get_template("report.html.j2").render(
+        gain=gain,
         css=CSS, generated=date(generated), n_peserta=t.n_peserta, n_roster=t.n_roster,
         summary=page_table(T["test"], summary), figures=figures, mastery=mastery, remedial=remedial,
         review_items=None if review_items.empty else page_table(T["items"], review_items),

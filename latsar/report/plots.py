@@ -26,6 +26,7 @@ PLOT_FILES = {
     "groups": "plot_groups.png",
     "items": "plot_items.png",
     "distractors": "plot_distractors.png",
+    "gain": "plot_gain.png",
 }
 GREEN, RED, AMBER = "C6EFCE", "FFC7CE", "FFEB9C"
 KEY_COLOUR, NF_COLOUR, DISTRACTOR_COLOUR, BLANK_COLOUR = "#2e7d32", "#ef8f00", "#7f8c9a", "#c9ced6"
@@ -170,6 +171,33 @@ def plot_distractors(distractor_table: pd.DataFrame, columns: int = 5) -> Figure
     return fig
 
 
+def plot_gain(gain: pd.DataFrame, cohort: pd.DataFrame) -> Figure:
+    """(e) Pre-test vs evaluation per participant, one panel per Materi Pokok: a point per participant,
+    the diagonal (no gain) and the cohort's mean g in the title."""
+    mps = sorted(gain["materi_pokok"].unique())
+    fig = Figure(figsize=(4.6 * max(len(mps), 1), 4.4), layout="constrained")
+    axes = fig.subplots(1, max(len(mps), 1), squeeze=False)[0]
+    mean_g = dict(zip(cohort["materi_pokok"], cohort["mean_g"]))
+    for ax, mp in zip(axes, mps):
+        g = gain[gain["materi_pokok"] == mp]
+        ax.plot([0, 100], [0, 100], color="#7f8c9a", linestyle=":", linewidth=1.2, label="tanpa gain (pra = evaluasi)")
+        ax.axhline(100 * MASTERY_THRESHOLD, color="#b00020", linestyle="--", linewidth=1.2, label="batas tuntas 80 %")
+        # scores fall on a grid (tenths, fifths): one point per (pre, post), its area the number of participants
+        same = g.groupby(["pre", "post"]).size().reset_index(name="k")
+        ax.scatter(same["pre"], same["post"], s=18 + 22 * same["k"], color="#1f5fa8", alpha=0.7, edgecolor="white",
+                   linewidth=0.5)
+        shown = mean_g.get(mp, float("nan"))
+        ax.set_title(f"Materi Pokok {mp} (n = {len(g)}; rata-rata g = "
+                     + ("–" if pd.isna(shown) else f"{shown:.2f}".replace(".", ",")) + ")")
+        ax.set_xlim(-3, 103)
+        ax.set_ylim(-3, 103)
+        ax.set_xlabel("Pra-tes (% benar)")
+        ax.set_ylabel("Evaluasi (% benar)")
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
+    fig.suptitle("Pra-tes dan evaluasi per peserta (titik di atas garis = bertambah; titik besar = banyak peserta)")
+    return fig
+
+
 def figure_png(fig: Figure, dpi: int = 100) -> bytes:
     """The figure as PNG bytes (Agg; no pyplot state involved)."""
     buf = io.BytesIO()
@@ -184,5 +212,8 @@ def report_figures(tables: ReportTables) -> dict[str, Figure]:
         figures["groups"] = plot_groups(tables.groups)
     figures["items"] = plot_items(tables.items)
     figures["distractors"] = plot_distractors(tables.distractors)
+    gain = getattr(tables, "gain", None)
+    if gain is not None and len(gain):
+        figures["gain"] = plot_gain(gain, tables.gain_cohort)
     return figures
 

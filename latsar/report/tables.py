@@ -52,6 +52,8 @@ class ReportTables:
     positions: pd.DataFrame | None = None  # chosen position on the screen; None without shown_position
     attempts: pd.DataFrame | None = None  # each participant's attempt history per MP; None without retakes
     method: str = "best"  # which attempt decides mastery (latsar.results.attempts.METHODS)
+    gain: pd.DataFrame | None = None  # per participant × Materi Pokok: pre, post, g; None without pre-test rows
+    gain_cohort: pd.DataFrame | None = None  # per Materi Pokok: n, mean pre and post, mean g, Hake's g
 
 
 def _group_values(column: pd.Series) -> pd.Series:
@@ -64,9 +66,14 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
                  method: str = "best") -> ReportTables:
     """All report tables: the stats functions on one prepared cohort, joined with the roster.
 
-    Rows of retakes (``attempt`` ≥ 2) are split off: item, distractor, variant, position and test
-    statistics use first attempts, as Moodle's quiz statistics do; mastery follows ``method``."""
-    all_rows, responses = responses, first_attempt_rows(responses)
+    Pre-test rows (``attempt`` 0) enter only the gain tables. Rows of retakes (``attempt`` ≥ 2) are
+    split off: item, distractor, variant, position and test statistics use first attempts, as
+    Moodle's quiz statistics do; mastery follows ``method``."""
+    from latsar.results.scores import is_pretest
+
+    pre = responses[is_pretest(responses)]
+    all_rows = responses[~is_pretest(responses)]
+    responses = first_attempt_rows(all_rows)
     cohort = stats.prepare(responses, bank)
     mastery = stats.mastery(cohort, bank)  # first attempts; with retakes replaced below (with_attempts)
     remedial = stats.remedial(cohort, bank)
@@ -97,11 +104,13 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
     mastery, history = with_attempts(all_rows, bank, mastery, test, method)
     if history is not None and roster is not None and person:
         history = _with_person(history, roster, person)
+    gain = gain_cohort = None
+    if len(pre):
+        gain, gain_cohort = _gain_tables(pre, all_rows, bank, roster)
     return ReportTables(mastery, remedial, item_table, distractor_table, test, groups, mismatch,
                         mismatch_table, len(cohort.peserta), n_roster,
                         variants=forms.variants(responses, bank), positions=positions, attempts=history,
-                        method=method)
-
+                        method=method, gain=gain, gain_cohort=gain_cohort)
 
 def first_attempt_rows(responses: pd.DataFrame) -> pd.DataFrame:
     """``responses`` without the rows of retakes (``attempt`` ≥ 2); other rows as they are."""
@@ -132,6 +141,23 @@ def with_attempts(responses: pd.DataFrame, bank: ItemBank, mastery: pd.DataFrame
         out = out.merge(mastery[["peserta_id", *person]].drop_duplicates("peserta_id"), on="peserta_id", how="left")
     past = history(scores).merge(chosen[[*keys, "attempt_used", "tuntas"]], on=keys, how="left")
     return out.reset_index(drop=True), past
+
+
+def _gain_tables(pre: pd.DataFrame, evaluations: pd.DataFrame, bank: ItemBank,
+                 roster: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pre, post (the evaluation's first attempt) and g per participant × Materi Pokok, and per cohort."""
+    from latsar.report.gain import cohort_gain, gains
+
+    post = evaluations
+    if "attempt" in post.columns:  # a retake is not the post-test: attempt 1 only
+        post = post[(pd.to_numeric(post["attempt"], errors="coerce") == 1).fillna(False).astype(bool)]
+    table = gains(pre, post, bank)
+    # mean_pre/mean_post: not the per-participant pre and post (one column name, one meaning)
+    cohort = cohort_gain(table).rename(columns={"pre": "mean_pre", "post": "mean_post"})
+    person = [c for c in PERSON_COLUMNS if roster is not None and c in roster.columns]
+    if person:
+        table = _with_person(table, roster, person)
+    return table, cohort
 
 
 def _with_person(table: pd.DataFrame, roster: pd.DataFrame, person: list[str]) -> pd.DataFrame:

@@ -10,6 +10,7 @@ and the item bank into a report folder::
                           meaning of every column) and "Selisih roster"
     laporan_kohort.html   the Indonesian report, plots embedded as base64 PNG
     plot_scores.png, plot_groups.png (with a roster), plot_items.png, plot_distractors.png
+    gain.csv, gain_cohort.csv, plot_gain.png   only with pre-test rows (attempt 0)
 
 The columns of each table, their order, Indonesian labels, number formats and
 meanings are in :mod:`latsar.report.columns` (and nowhere else).
@@ -141,7 +142,7 @@ def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roste
     named = {"mastery": tables.mastery, "remedial": tables.remedial, "items": tables.items,
              "distractors": tables.distractors, "test": tables.test, "groups": tables.groups,
              "perlu_diperiksa": tables.review, "variants": tables.variants, "positions": tables.positions,
-             "attempts": tables.attempts}
+             "attempts": tables.attempts, "gain": tables.gain, "gain_cohort": tables.gain_cohort}
     for name, table in named.items():
         if table is not None:
             csv_files[name] = _write_csv(out, name, table)
@@ -156,6 +157,11 @@ def write_report(responses: pd.DataFrame, bank: ItemBank, out: str | Path, roste
         stale_files += [out / "positions.csv"] if tables.positions is None else []
         stale_files += [out / "attempts.csv"] if tables.attempts is None else []
         for stale in stale_files:
+            if stale.exists():
+                stale.unlink()
+                removed.append(stale)
+    if tables.gain is None:  # no pre-test rows: no gain files left from an earlier run
+        for stale in (out / "gain.csv", out / "gain_cohort.csv", out / PLOT_FILES["gain"]):
             if stale.exists():
                 stale.unlink()
                 removed.append(stale)

@@ -96,6 +96,14 @@ def responses(course: Course, db_url: str | None = None) -> pd.DataFrame:
                   "shown_position", "attempt"]].reset_index(drop=True)
 
 
+def is_pretest(table: pd.DataFrame) -> pd.Series:
+    """Which rows of ``responses`` are the pre-test's (``attempt`` 0): never part of a mastery verdict
+    or of the evaluations' statistics, only of the learning gain (:mod:`latsar.report.gain`)."""
+    if "attempt" not in table.columns:
+        return pd.Series(False, index=table.index)
+    return (pd.to_numeric(table["attempt"], errors="coerce") == 0).fillna(False).astype(bool)
+
+
 def attempt_scores(bank, table: pd.DataFrame) -> pd.DataFrame:
     """Points per participant × Materi Pokok × attempt (1, 2, …; pre-test rows left out)."""
     mp = {i.id: i.materi_pokok for i in bank}
