@@ -31,9 +31,13 @@ def test_export_tables_match_the_clicks(graded, tmp_path):
     parquet = pd.read_parquet(out / "responses.parquet")
     assert parquet.equals(tables["responses"])
     mastery = pd.read_csv(out / "mastery.csv", dtype={"peserta_id": str})
-    assert list(mastery.columns) == ["peserta_id", "materi_pokok", "benar", "maks", "persen", "tuntas"]
+    assert list(mastery.columns) == ["peserta_id", "materi_pokok", "benar", "maks", "persen", "tuntas",
+                                     "attempts", "attempt_used", "method"]
     kunci = mastery[mastery["peserta_id"] == "kunci"]
     assert kunci["persen"].tolist() == [100.0, 100.0] and kunci["tuntas"].all()
+    # one attempt each (no retake was submitted), decided by the configured method (best by default)
+    assert (mastery["attempts"] == 1).all() and (mastery["attempt_used"] == 1).all()
+    assert (mastery["method"] == "best").all()
 
 
 def test_export_leaves_no_partial_files_and_overwrites_cleanly(graded, tmp_path):
