@@ -210,11 +210,19 @@ def click(item_id: str, folder: Path, letter: str, options=None):
 
 
 def participant_form(course: Course, student: str, assignment: str) -> dict[str, tuple[str, str]]:
-    """The form ``student`` is shown in ``assignment``: {slot: (variant id, order)}."""
+    """The form ``student`` is shown in ``assignment`` (at that assignment's attempt: the pre-test's
+    is 0, a retake's 2): {slot: (variant id, order)}."""
     from latsar.grading.forms import slot_variants
     from latsar.kernel.forms import form
 
-    return form(student, assignment, slot_variants(course.item_bank, assignment))
+    return form(student, assignment, slot_variants(course.item_bank, assignment), attempt_of(assignment))
+
+
+def attempt_of(assignment: str) -> int:
+    from latsar.course import assignment_attempt
+
+    attempt = assignment_attempt(assignment)[1]
+    return 1 if attempt is None else attempt
 
 
 def click_on_form(course: Course, student: str, assignment: str, folder: Path, pick) -> dict[str, str]:
@@ -247,7 +255,7 @@ def click_scores(course: Course, student: str, assignment: str) -> dict[str, flo
     from latsar.grading.forms import assigned_form
 
     answers = AnswerStore(course.submission_dir(student, assignment)).records()
-    form = assigned_form(course.root, course.item_bank, student, assignment)
+    form = assigned_form(course.root, course.item_bank, student, assignment, attempt_of(assignment))
     bank = course.item_bank
     return {i.id: float(i.points) if i.id in answers and answers[i.id].variant == form[i.id][0]
             and answers[i.id].choice == bank.variant(form[i.id][0]).key else 0.0 for i in bank.for_assignment(assignment)}

@@ -7,7 +7,7 @@ import pytest
 from latsar.results import scores
 from latsar.kernel.answers import AnswerStore
 from latsar.authoring.notebooks import item_options
-from latsar.course import ASSIGNMENTS
+from latsar.course import ASSIGNMENTS, MATERI_POKOK_ASSIGNMENT, PRETEST_ASSIGNMENT
 from latsar.authoring.itembank import LETTERS
 
 from .conftest import BIN, click, click_on_form, released_course
@@ -51,13 +51,13 @@ def round_trip(tmp_path_factory):
             folder = home / assignment
             slots = [i.id for i in bank.for_assignment(assignment)]
 
-            def pick(item, order, shift=shift, slots=slots, user=user):
+            def pick(item, order, shift=shift, slots=slots, user=user, assignment=assignment):
                 """On the participant's own form: the variant shown, the letters in their order."""
                 n = slots.index(item.slot)
                 if (n + shift) % 4 == 3:
                     return None  # leaves some items unanswered
                 canonical = item.key if (n + shift) % 3 == 0 else LETTERS[(LETTERS.index(item.key) + 1 + shift) % 4]
-                clicks[(user, item.slot)] = (canonical, canonical == item.key)
+                clicks[(user, assignment, item.slot)] = (canonical, canonical == item.key)
                 return LETTERS[order.index(canonical)]
             click_on_form(course, user, assignment, folder, pick)
             run(["nbgrader", "submit", assignment], home, home, user, exchange)
@@ -77,17 +77,19 @@ def test_every_submission_is_collected_with_its_clicks(round_trip):
         for assignment in ASSIGNMENTS:
             folder = course.submission_dir(user, assignment)
             assert (folder / f"{assignment}.ipynb").exists() and (folder / "timestamp.txt").exists()
-        answers = {**AnswerStore(course.submission_dir(user, ASSIGNMENTS[1])).load(),
-                   **AnswerStore(course.submission_dir(user, ASSIGNMENTS[2])).load()}
-        assert answers == {item: letter for (u, item), (letter, _) in clicks.items() if u == user}
+            # the pre-test (bab1) and the two evaluations share slots: each answer file holds its own
+            assert AnswerStore(folder).load() == {item: letter for (u, a, item), (letter, _) in clicks.items()
+                                                  if u == user and a == assignment}
+        assert {a for (u, a, _) in clicks if u == user} == {PRETEST_ASSIGNMENT, *MATERI_POKOK_ASSIGNMENT.values()}
 
 
 def test_scores_equal_the_clicks(round_trip):
     course, _, people, clicks = round_trip
-    table = scores.responses(course).set_index(["peserta_id", "item_id"])
-    assert len(table) == len(people) * 20
-    for (user, item_id), row in table.iterrows():
-        letter, right = clicks.get((user, item_id), ("", False))
+    table = scores.responses(course).set_index(["peserta_id", "assignment", "item_id"])
+    graded = sum(len(course.item_bank.for_assignment(a)) for a in ASSIGNMENTS)  # 10 pre-test + 20 evaluation
+    assert graded == 30 and len(table) == len(people) * graded
+    for (user, assignment, item_id), row in table.iterrows():
+        letter, right = clicks.get((user, assignment, item_id), ("", False))
         assert row["pilihan"] == letter
         assert row["poin"] == (1.0 if right else 0.0)
 
@@ -98,11 +100,11 @@ def test_participants_fetch_indonesian_feedback(round_trip):
         pages = list((root / user / ASSIGNMENTS[1] / "feedback").rglob(f"{ASSIGNMENTS[1]}.html"))
         assert len(pages) == 1
         page = pages[0].read_text(encoding="utf-8")
-        right = sum(1 for (u, i), (_, ok) in clicks.items() if u == user and i.startswith("MP1") and ok)
+        right = sum(1 for (u, a, _), (_, ok) in clicks.items() if u == user and a == ASSIGNMENTS[1] and ok)
         assert f"{right} dari 10 soal benar" in page
         assert ("tuntas" if right >= 8 else "ulangi") in page
         wrong = {course.item_bank[i].section.label for i in (f"MP1-{n:02d}" for n in range(1, 11))
-                 if not clicks.get((user, i), ("", False))[1]}
+                 if not clicks.get((user, ASSIGNMENTS[1], i), ("", False))[1]}
         for label in wrong:
             assert label in page
         assert "key=" not in page and "Jawaban yang benar" not in page
