@@ -165,7 +165,7 @@ class ItemFeedback(NbGraderPreprocessor):
                 # autograde printed the participant's reflection: keep it, hide the call
                 cell.metadata.setdefault("transient", {})["remove_source"] = True
         if results:
-            resources["latsar"] = summary(bank, results, pretest=_is_pretest(info.get("assignment")))
+            resources["latsar"] = summary(bank, results, pretest=self._pretest)
         return nb, resources
 
     def _verdict(self, cell, item, order: str, letter: str | None, other: bool = False) -> bool:

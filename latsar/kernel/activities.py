@@ -16,13 +16,12 @@ noted in ``.latihan.json`` for the progress view (:mod:`latsar.kernel.progress`)
 from __future__ import annotations
 
 import getpass  # noqa: F401  (participant() reads it; tests patch it here)
-import hashlib
 import html
 import random
 from typing import Mapping, Sequence
 
 from latsar.course import mastered
-from latsar.kernel.forms import participant  # noqa: F401  (here first; the practice quizzes' order)
+from latsar.kernel.forms import participant, seeded_random  # noqa: F401  (participant: here first)
 
 
 def _skip() -> bool:
@@ -69,9 +68,8 @@ def display_order(question: str, count: int, user: str | None = None) -> list[in
     Drawn from the participant and the question: the same for them on every reopen or kernel
     restart, different for their neighbour, so neither the authored order nor a neighbour's
     screen tells where the right option is."""
-    seed = hashlib.sha256(f"{participant() if user is None else user}\0{question}".encode("utf-8")).digest()
     order = list(range(count))
-    random.Random(seed).shuffle(order)
+    seeded_random(participant() if user is None else user, question).shuffle(order)
     return order
 
 

@@ -28,7 +28,9 @@ CANONICAL = LETTERS
 DEFAULT_ATTEMPT = 1
 
 
-def _rng(*parts: str) -> random.Random:
+def seeded_random(*parts: str) -> random.Random:
+    """A random generator seeded by sha256 of ``parts`` joined by NUL: the same draws in every process
+    (Python's ``hash()`` is salted per process), different for any other parts."""
     digest = hashlib.sha256("\0".join(parts).encode("utf-8")).digest()
     return random.Random(digest)
 
@@ -36,7 +38,7 @@ def _rng(*parts: str) -> random.Random:
 def variant_order(student: str, slot: str, variants: Sequence[str]) -> list[str]:
     """The participant's permutation of one slot's variant ids (``variants`` in bank order)."""
     perm = sorted(variants)  # independent of the order the caller lists them in
-    _rng(str(student), str(slot)).shuffle(perm)
+    seeded_random(str(student), str(slot)).shuffle(perm)
     return perm
 
 
@@ -56,7 +58,7 @@ def variant_for(student: str, slot: str, variants: Sequence[str], attempt: int =
 def option_order(student: str, assignment: str, slot: str, attempt: int = DEFAULT_ATTEMPT) -> str:
     """The canonical letters in the order shown: ``order[i]`` is shown as ``LETTERS[i]``."""
     letters = list(LETTERS)
-    _rng(str(student), str(assignment), str(int(attempt)), str(slot)).shuffle(letters)
+    seeded_random(str(student), str(assignment), str(int(attempt)), str(slot)).shuffle(letters)
     return "".join(letters)
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from latsar.authoring.itembank import ItemBank
 from latsar.report import stats
+from latsar.results.attempts import first_attempts
 from latsar.report import variants as forms
 from latsar.report.roster import ROSTER_COLUMNS, clean_roster
 from latsar.report.stats import ReportError, RosterMismatch
@@ -73,7 +74,7 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
 
     pre = responses[is_pretest(responses)]
     all_rows = responses[~is_pretest(responses)]
-    responses = first_attempt_rows(all_rows)
+    responses = first_attempts(all_rows)  # the pre-test is already out: attempt 1 only
     cohort = stats.prepare(responses, bank)
     mastery = stats.mastery(cohort, bank)  # first attempts; with retakes replaced below (with_attempts)
     remedial = stats.remedial(cohort, bank)
@@ -112,14 +113,6 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
                         variants=forms.variants(responses, bank), positions=positions, attempts=history,
                         method=method, gain=gain, gain_cohort=gain_cohort)
 
-def first_attempt_rows(responses: pd.DataFrame) -> pd.DataFrame:
-    """``responses`` without the rows of retakes (``attempt`` ≥ 2); other rows as they are."""
-    if "attempt" not in responses.columns:
-        return responses
-    later = pd.to_numeric(responses["attempt"], errors="coerce").fillna(1) >= 2
-    return responses[~later] if later.any() else responses
-
-
 def with_attempts(responses: pd.DataFrame, bank: ItemBank, mastery: pd.DataFrame, test: pd.DataFrame,
                   method: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """With retakes: the mastery table on the attempt ``method`` chooses (:func:`latsar.results.attempts.verdict`;
@@ -128,7 +121,7 @@ def with_attempts(responses: pd.DataFrame, bank: ItemBank, mastery: pd.DataFrame
     from latsar.results.attempts import history, verdict
     from latsar.results.scores import attempt_scores
 
-    if "attempt" not in responses.columns or len(responses) == len(first_attempt_rows(responses)):
+    if "attempt" not in responses.columns or len(responses) == len(first_attempts(responses)):
         return mastery, None
     scores = attempt_scores(bank, responses)
     chosen = verdict(scores, method)

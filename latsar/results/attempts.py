@@ -79,4 +79,5 @@ def first_attempts(responses: pd.DataFrame) -> pd.DataFrame:
     """The rows of each participant's first attempt (responses without an ``attempt`` column are all first)."""
     if "attempt" not in responses.columns:
         return responses
-    return responses[responses["attempt"].fillna(1).astype(int) == 1]
+    later = pd.to_numeric(responses["attempt"], errors="coerce").fillna(1) != 1
+    return responses[~later] if later.any() else responses
