@@ -147,6 +147,19 @@ def dismiss_toasts(page) -> None:
         button.click()
 
 
+def scroll_to(locator, timeout: float = 60) -> None:
+    """Scroll ``locator``'s element into view, again if JupyterLab replaced it meanwhile.
+
+    JupyterLab's windowed notebook takes a cell out of ``.jp-WindowedPanel-viewport`` and
+    puts it back while it lays a newly opened notebook out (a MutationObserver saw it in
+    every one of ten openings, 0.7-1 s before the kernel went idle).  Playwright's
+    ``scroll_into_view_if_needed`` holds the node it found, waits for it to be stable and
+    fails, instead of looking again, when the node leaves the DOM in that wait.  Here
+    each try finds the element afresh and only a node still in the DOM counts."""
+    wait_until(lambda: locator.evaluate("e => { e.scrollIntoView({block: 'center'}); return e.isConnected; }"),
+               timeout, "elemen tampil di layar")
+
+
 def menu(page, top: str, item: str) -> None:
     page.click(f".lm-MenuBar-itemLabel:text-is('{top}')")
     page.click(f".lm-Menu-itemLabel:text-is('{item}')")

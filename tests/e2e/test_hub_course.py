@@ -20,7 +20,7 @@ from latsar.kernel.answers import AnswerStore
 from latsar.results import scores
 from latsar.authoring.itembank import LETTERS
 
-from .conftest import dismiss_toasts, log_in, menu, open_lab, wait_until
+from .conftest import dismiss_toasts, log_in, menu, open_lab, scroll_to, wait_until
 
 BAB2 = "bab2_konsep_pelayanan_publik"
 BAB3 = "bab3_berorientasi_pelayanan"
@@ -110,7 +110,7 @@ def click_answers(page, hub, user, items, plan: dict[str, str]) -> None:
         item, order = form[slot]
         letter = LETTERS[order.index(plan[slot])]  # the letter shown for the planned option
         group = groups.nth(n)
-        group.scroll_into_view_if_needed()
+        scroll_to(group)
         name = f"{letter}. {item.options[plan[slot]]}"
         button = group.get_by_role("button", name=name, exact=True)
         if n < 2:  # keyboard only: focus option a, Tab to the planned one, press it
@@ -145,7 +145,7 @@ def submit(page, assignment: str) -> None:
 
 def write_case_analysis(page, text: str) -> None:
     cell = page.locator(".jp-MarkdownCell").filter(has_text="Tulis jawaban Anda di sini").first
-    cell.scroll_into_view_if_needed()
+    scroll_to(cell)
     cell.dblclick()
     editor = cell.locator(".cm-content")
     editor.click()
@@ -178,7 +178,7 @@ def course_run(hub, browser, steps):
             page.locator(".jp-RenderedMarkdown h1", has_text="Materi Pokok 1 — Konsep Pelayanan Publik").wait_for()
         with step(page, "latihan dan soal muncul sendiri"):
             widgets_appear(page, len(items))
-            page.locator(".widget-radio-box, .widget-dropdown").first.scroll_into_view_if_needed()
+            scroll_to(page.locator(".widget-radio-box, .widget-dropdown").first)
         with step(page, "jawab 10 soal dengan klik"):
             click_answers(page, hub, user, items, clicks[user])
         with step(page, "simpan notebook"):
@@ -252,7 +252,7 @@ def manual_grade(hub, browser, graded, steps):
         page.get_by_text(CASE_TEXT[:40]).first.wait_for()
     with step(page, "formgrader: nilai analisis kasus"):
         score = page.locator(f"input.score#{CASE_ANALYSIS}")  # nbgrader names the input by grade id
-        score.scroll_into_view_if_needed()
+        scroll_to(score)
         score.fill("5")
         score.press("Tab")
         wait_until(lambda: _manual_score(hub, writer) == 5.0, 30, "nilai manual tersimpan di gradebook")

@@ -14,7 +14,7 @@ import shutil
 
 from playwright.sync_api import expect
 
-from .conftest import dismiss_toasts, log_in, menu, open_lab, wait_until
+from .conftest import dismiss_toasts, log_in, menu, open_lab, scroll_to, wait_until
 from .test_hub_course import BAB2, OPTIONS, assignment_list, fetch, open_notebook
 
 #: graded items of bab2; its practice activities add radio boxes and drop-downs
@@ -54,28 +54,28 @@ def test_participant_opens_a_lesson_that_runs_itself_in_indonesian(hub, browser,
         assert page.get_by_text("from latsar").filter(visible=True).count() == 0
     with step(page, "latihan menjawab klik tanpa kode"):
         output = page.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-radio-box")).first
-        output.scroll_into_view_if_needed()
+        scroll_to(output)
         output.locator(".widget-radio-box input").first.click()  # nothing lies over the widgets where prompts were
         expect(output).to_contain_text(re.compile("Tepat|Belum tepat"))
     with step(page, "kemajuan bertambah setelah latihan dan soal dijawab"):
         page.locator(".latsar-opsi").first.click()  # soal 1, option a
         view = page.locator(".jp-OutputArea-output").filter(has_text="Kemajuan Anda di").first
-        view.scroll_into_view_if_needed()
+        scroll_to(view)
         expect(view).to_contain_text("Latihan dicoba: 1 dari 16")
         expect(view).to_contain_text("Soal evaluasi dijawab: 1 dari 10")
         expect(view).to_contain_text("Belum dikumpulkan")
         estimate = page.locator(".jp-RenderedMarkdown").get_by_text("Perkiraan waktu seluruh notebook")
-        estimate.scroll_into_view_if_needed()
+        scroll_to(estimate)
         expect(estimate).to_be_visible()
     with step(page, "refleksi ditulis dan disimpan"):
         reflection = page.locator(".jp-OutputArea-output").filter(has_text="Refleksi Anda").first
-        reflection.scroll_into_view_if_needed()
+        scroll_to(reflection)
         reflection.locator("textarea").fill(REFLECTION)
         reflection.get_by_role("button", name="Simpan").click()
         expect(reflection).to_contain_text("✔ Tersimpan.")
     with step(page, "glosarium terbuka dari notebook"):
         link = page.locator(".jp-RenderedMarkdown a", has_text="Glosarium").first
-        link.scroll_into_view_if_needed()
+        scroll_to(link)
         link.click()
         # opened rendered (overrides.json: Markdown Preview), not as markdown source
         glossary = page.locator(".jp-RenderedMarkdown h1", has_text="Glosarium")
@@ -99,11 +99,11 @@ def test_participant_opens_a_lesson_that_runs_itself_in_indonesian(hub, browser,
         assert page.locator(f"{CODE}:visible").count() == 0
         assert page.get_by_text("Error displaying widget").count() == 0
         view = page.locator(".jp-OutputArea-output").filter(has_text="Kemajuan Anda di").first
-        view.scroll_into_view_if_needed()  # read from .latihan.json and .jawaban.json, not widget state
+        scroll_to(view)  # read from .latihan.json and .jawaban.json, not widget state
         expect(view).to_contain_text("Latihan dicoba: 1 dari 16")
         expect(view).to_contain_text("Soal evaluasi dijawab: 1 dari 10")
         reflection = page.locator(".jp-OutputArea-output").filter(has_text="Refleksi Anda").first
-        reflection.scroll_into_view_if_needed()
+        scroll_to(reflection)
         expect(reflection.locator("textarea")).to_have_value(REFLECTION)  # from .refleksi.json
     page.context.close()
 
@@ -125,7 +125,7 @@ def test_instructor_still_sees_the_code(hub, browser, steps):
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
         assert not page.locator(".latsar-lesson").count()
         code = page.locator(".jp-CodeCell").first
-        code.scroll_into_view_if_needed()
+        scroll_to(code)
         # the collapsed input shows JupyterLab's own placeholder, and the cell was not run
         expect(code.locator(".jp-Cell-inputWrapper")).to_be_visible()
         expect(code.locator(".jp-InputPlaceholder")).to_be_visible()
