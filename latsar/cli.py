@@ -48,12 +48,15 @@ def main() -> None:
 @main.command()
 @course_option
 @click.option("--check", is_flag=True, help="Hanya periksa; gagal bila notebook belum sinkron.")
-def sync(course_dir: str, check: bool) -> None:
+@click.option("--percobaan", "up_to", type=click.IntRange(min=2), default=2, show_default=True,
+              help="Tulis evaluasi ulang tiap Materi Pokok sampai percobaan ini (2 = satu kali ulang). "
+                   "Dengan tiga varian per soal, percobaan 3 bertemu lagi varian percobaan 1.")
+def sync(course_dir: str, check: bool, up_to: int) -> None:
     """Selaraskan notebook sumber dengan bank soal."""
     from latsar.authoring.release import sync as do_sync
 
     course = _course(course_dir)
-    changed = do_sync(course, check_only=check)
+    changed = do_sync(course, check_only=check, up_to_attempt=up_to)
     for path in changed:
         console.print(f"{'belum sinkron' if check else 'diperbarui'}: {path.relative_to(course.root)}")
     if check and changed:
@@ -78,12 +81,17 @@ def release_cmd(course_dir: str, db_url: str | None, assignments: tuple[str, ...
 @main.command("import-answers")
 @course_option
 @click.argument("sheet", type=click.Path(exists=True, dir_okay=False))
-def import_answers_cmd(course_dir: str, sheet: str) -> None:
-    """Ubah lembar jawaban CSV (peserta_id,item_id,pilihan) menjadi kiriman nbgrader."""
+@click.option("--percobaan", "attempt", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Percobaan yang dicatat lembar ini: 0 pra-tes, 1 evaluasi, 2 dan seterusnya evaluasi ulang.")
+def import_answers_cmd(course_dir: str, sheet: str, attempt: int) -> None:
+    """Ubah lembar jawaban CSV (peserta_id,item_id,pilihan) menjadi kiriman nbgrader.
+
+    item_id menyebut soal yang dijawab (soal modul, misalnya MP1-01, atau variannya, misalnya
+    MP1-01-v2); pilihan adalah huruf opsinya menurut urutan di bank soal."""
     from latsar.grading.import_answers import import_answers
 
     course = _course(course_dir)
-    result = import_answers(sheet, course)
+    result = import_answers(sheet, course, attempt=attempt)
     console.print(f"{len(result.submissions)} kiriman ditulis ke submitted/ "
                   f"({result.answered} jawaban, {result.blank} kosong)")
 
@@ -171,12 +179,16 @@ def scores_cmd(course_dir: str, db_url: str | None) -> None:
 @course_option
 @click.option("--n", "count", default=40, show_default=True, help="Jumlah peserta.")
 @click.option("--seed", default=2021, show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), help="Lembar jawaban (CSV, soal modul).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Lembar jawaban (CSV).")
+@click.option("--formulir/--modul", "forms", default=True, show_default=True,
+              help="Lembar --out menyebut varian formulir tiap peserta (bawaan), atau soal modul untuk semua "
+                   "(ujian kertas dengan formulir modul).")
 @click.option("--roster-out", type=click.Path(dir_okay=False), help="Tulis juga daftar peserta (roster) simulasi.")
 @click.option("--kiriman", is_flag=True,
               help="Tulis kiriman langsung ke submitted/: berkas jawaban v2 pada formulir (varian dan urutan) "
                    "tiap peserta, seperti hasil klik mereka. Butuh rilis (latsar release).")
-def simulate(course_dir: str, count: int, seed: int, out: str | None, roster_out: str | None, kiriman: bool) -> None:
+def simulate(course_dir: str, count: int, seed: int, out: str | None, forms: bool, roster_out: str | None,
+             kiriman: bool) -> None:
     """Tulis lembar jawaban simulasi untuk N peserta (atau, dengan --kiriman, kiriman mereka)."""
     from latsar.simulate import roster, simulate as make, simulate_forms, write_roster, write_sheet, write_submissions
 
@@ -201,7 +213,7 @@ def simulate(course_dir: str, count: int, seed: int, out: str | None, roster_out
         return
     if not out:
         raise click.UsageError("beri --out (lembar jawaban) atau --kiriman")
-    rows = make(course.item_bank, count, seed)
+    rows = make(course.item_bank, count, seed, forms=forms)
     path = write_sheet(rows, out)
     console.print(f"{count} peserta → {path}")
     if roster_out:

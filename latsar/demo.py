@@ -19,8 +19,9 @@ from latsar.authoring import release
 from latsar.grading import batch as autograde
 from latsar.course import gradebook
 from latsar.course.files import read_csv
-from latsar.course import PRETEST_ASSIGNMENT, Course, LatsarError
+from latsar.course import MATERI_POKOK_ASSIGNMENT, PRETEST_ASSIGNMENT, Course, LatsarError
 from latsar.results.export import export
+from latsar.report.indonesian import number
 from latsar.grading.import_answers import import_answers
 from latsar.course.nbgrader_api import api, check
 
@@ -74,7 +75,7 @@ def summary_table(batch) -> Table:
         colour = "red" if batch.sandbox in ("none", "rlimits") else "green"
         table.add_row("mode sandbox", "", f"[{colour}]{MODE_LABELS.get(batch.sandbox, batch.sandbox)}[/]")
     table.add_row("dinilai", str(len(batch.graded)),
-                  f"{batch.seconds / max(1, len(batch.graded)):.2f} dtk per kiriman" if batch.graded else "")
+                  f"{number(batch.seconds / max(1, len(batch.graded)))} dtk per kiriman" if batch.graded else "")
     table.add_row("perlu diperiksa", str(len(batch.flagged)), "sudah dinilai; lihat alasannya")
     for note in batch.flagged:
         table.add_row("", "", f"[yellow]{note.student}/{note.assignment}[/]: {note.reason}")
@@ -114,9 +115,12 @@ def sheet_shares(course: Course, sheet) -> dict[str, float]:
     who, item, letter = (data.header.index(c) for c in ("peserta_id", "item_id", "pilihan"))
     bank, right, total = course.item_bank, {}, {}
     for _, row in data.rows:
-        if row[item] in bank:
-            total[row[who]] = total.get(row[who], 0) + 1
-            right[row[who]] = right.get(row[who], 0) + (row[letter] == bank[row[item]].key)
+        try:
+            key = bank.variant(row[item]).key
+        except KeyError:
+            continue
+        total[row[who]] = total.get(row[who], 0) + 1
+        right[row[who]] = right.get(row[who], 0) + (row[letter] == key)
     return {p: right[p] / n for p, n in total.items() if n}
 
 
@@ -125,24 +129,30 @@ def write_pretests(course: Course, people, seed: int = 2021, shares=None) -> lis
     (:data:`latsar.simulate.PRETEST_ABILITY_DROP`; ``shares``, their share right in the sheet, gives
     that ability), so the report shows a gain.
 
-    The sample sheet holds the evaluations only, imported on the module's form (the module item of
-    every slot).  So that no one meets in the pre-test the variant of their evaluation, each pre-test
-    form takes the participant's first variant that is not the module item, and is recorded, as an
-    instructor's import records a form (:func:`latsar.grading.forms.record_form`)."""
-    from latsar.grading.forms import record_form, slot_variants
-    from latsar.kernel.forms import option_order, variant_order
+    The pre-test form is the derived one (:mod:`latsar.kernel.forms`), which never holds the variant
+    of the participant's own evaluation form.  The sample sheet names those forms, so nothing more is
+    needed.  A sheet on the module's form (every slot's module item) may name the variant the derived
+    pre-test would show; that participant's pre-test then takes their next variant, and the form is
+    recorded as an instructor's import records one (:func:`latsar.grading.forms.record_form`)."""
+    from latsar.grading.forms import assigned_form, record_form, slot_variants
+    from latsar.kernel.forms import form, variant_order
     from latsar.simulate import ability_from_share, simulate_forms, write_submissions
 
-    slots = slot_variants(course.item_bank, PRETEST_ASSIGNMENT)
+    bank = course.item_bank
+    slots = slot_variants(bank, PRETEST_ASSIGNMENT)
     forms = {}
     for peserta in sorted(people):
-        forms[(peserta, PRETEST_ASSIGNMENT)] = mine = {
-            slot: (next(v for v in variant_order(peserta, slot, ids) if v != slot or len(ids) == 1),
-                   option_order(peserta, PRETEST_ASSIGNMENT, slot, 0))
-            for slot, ids in slots.items()}
-        record_form(course.root, peserta, PRETEST_ASSIGNMENT, mine)
+        evaluated = {slot: variant for assignment in MATERI_POKOK_ASSIGNMENT.values()
+                     for slot, (variant, _) in assigned_form(course.root, bank, peserta, assignment).items()}
+        derived = form(peserta, PRETEST_ASSIGNMENT, slots, 0)
+        mine = {slot: (next(v for v in variant_order(peserta, slot, slots[slot]) if v != evaluated.get(slot)
+                            or len(slots[slot]) == 1), order)
+                for slot, (_, order) in derived.items()}
+        if mine != derived:
+            record_form(course.root, peserta, PRETEST_ASSIGNMENT, mine)
+        forms[(peserta, PRETEST_ASSIGNMENT)] = mine
     abilities = {p: ability_from_share(v) for p, v in (shares or {}).items()}
-    answers = simulate_forms(course.item_bank, 0, seed, assignments=[PRETEST_ASSIGNMENT], ids=sorted(people),
+    answers = simulate_forms(bank, 0, seed, assignments=[PRETEST_ASSIGNMENT], ids=sorted(people),
                              forms=forms, abilities=abilities)
     return write_submissions(course, answers)
 
@@ -236,5 +246,5 @@ def run(course: Course, console: Console | None = None) -> pd.DataFrame:
         gain = pd.read_csv(files.csv["gain_cohort"])
         for row in gain.itertuples():
             console.print(f"Materi Pokok {row.materi_pokok}: pra-tes {row.mean_pre:.0f} % → evaluasi {row.mean_post:.0f} %, "
-                          f"rata-rata gain g = {row.mean_g:.2f}")
+                          f"rata-rata gain g = {number(row.mean_g)}")
     return mastery

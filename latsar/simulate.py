@@ -38,16 +38,27 @@ def peserta_ids(n: int, rng: random.Random) -> list[str]:
     return ids
 
 
-def simulate(bank: ItemBank, n: int, seed: int = 2021) -> list[tuple[str, str, str]]:
+def simulate(bank: ItemBank, n: int, seed: int = 2021, forms: bool = False) -> list[tuple[str, str, str]]:
+    """An answer sheet of the evaluations (``latsar import-answers``): rows ``(peserta_id, item_id, pilihan)``.
+
+    By default every row names the module item, as a paper exam on the module's own form; with
+    ``forms`` each names the variant of the participant's own form (attempt 1, :mod:`latsar.kernel.forms`)
+    and its canonical letter.  The same seed gives the same participants, right and wrong answers
+    either way: a slot's difficulty does not depend on the variant."""
+    from latsar.grading.forms import slot_variants
+    from latsar.kernel.forms import variant_for
+
     rng = random.Random(seed)
     rows = []
     for peserta in peserta_ids(n, rng):
         ability = rng.gauss(0.6, 1.0)
-        for item in bank:
+        for slot in bank:
+            item = bank.variant(variant_for(peserta, slot.id, slot_variants(bank, slot.assignment)[slot.id])) \
+                if forms else slot
             if rng.random() < BLANK_RATE:
                 rows.append((peserta, item.id, ""))
                 continue
-            p_right = 1 / (1 + math.exp(-1.7 * (ability - _difficulty(item.id))))
+            p_right = 1 / (1 + math.exp(-1.7 * (ability - _difficulty(slot.id))))
             if rng.random() < p_right:
                 letter = item.key
             else:

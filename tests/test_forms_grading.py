@@ -6,11 +6,12 @@ import shutil
 import pytest
 
 from latsar.grading import batch as autograde
+from latsar.grading.import_answers import import_answers
 from latsar.grading.options import grading_config
 from latsar.grading.sanitize import read_record
 from latsar.kernel.forms import LETTERS
 from latsar.results import scores
-from latsar.simulate import simulate_forms, write_submissions
+from latsar.simulate import simulate_forms, write_sheet, write_submissions
 
 from .conftest import click_scores, clone, click_on_form, key_as_shown, nbgrader, participant_form, released_course
 
@@ -54,14 +55,28 @@ def forms_cohort(tmp_path_factory):
         answers["MP1-03"] = {"variant": "MP9-99", "order": "abcd", "choice": "a"}
     forge(course, "palsu", edit)
     write_submissions(course, simulate_forms(bank, 2, seed=7, assignments=[BAB2]))  # `latsar simulate --kiriman`
+    # a paper exam on variants the derived form would not give: the sheet's form is the one graded
+    import_answers(write_sheet(paper_sheet(course), course.root.parent / "kertas.csv"), course)
     return course
+
+
+def paper_sheet(course):
+    """``kertas`` sat, on paper, each slot's variant after the derived one; all right but MP1-10."""
+    bank = course.item_bank
+    rows = []
+    for slot, (variant, _) in participant_form(course, "kertas", BAB2).items():
+        ids = [v.id for v in bank.slots[slot]]
+        on_paper = bank.variant(ids[(ids.index(variant) + 1) % len(ids)])
+        wrong = next(x for x in LETTERS if x != on_paper.key)
+        rows.append(("kertas", on_paper.id, wrong if slot == "MP1-10" else on_paper.key))
+    return rows
 
 
 @pytest.fixture(scope="module")
 def graded_forms(forms_cohort, tmp_path_factory):
     course = clone(forms_cohort, tmp_path_factory.mktemp("forms-graded") / "course")
     batch = autograde.run(course, grading_config(workers=2))
-    assert len(batch.graded) == 5 and not batch.failed
+    assert len(batch.graded) == 6 and not batch.failed
     return course
 
 
@@ -129,8 +144,19 @@ def test_responses_name_the_variant_and_the_position_shown(graded_forms):
 
 
 def test_simulated_submissions_on_forms_are_graded_on_their_clicks_unflagged(graded_forms):
-    simulated = sorted({s for (s, a, c) in grades(graded_forms)} - {"jujur", "kunci-modul", "palsu"})
+    simulated = sorted({s for (s, a, c) in grades(graded_forms)} - {"jujur", "kunci-modul", "palsu", "kertas"})
     assert len(simulated) == 2
     for student in simulated:
         assert item_scores(graded_forms, student) == click_scores(graded_forms, student, BAB2)
         assert read_record(graded_forms.autograded_dir(student, BAB2))["status"] == "graded"
+
+
+def test_an_imported_sheet_is_graded_on_the_variants_it_names_unflagged(graded_forms):
+    """``latsar import-answers``: the sheet names variants; they, not the derived form, are scored."""
+    sheet = {graded_forms.item_bank.variant(item).slot: (item, letter) for _, item, letter in paper_sheet(graded_forms)}
+    assert item_scores(graded_forms, "kertas") == {slot: 0.0 if slot == "MP1-10" else 1.0 for slot in sheet}
+    assert read_record(graded_forms.autograded_dir("kertas", BAB2))["status"] == "graded"
+    table = scores.responses(graded_forms)
+    mine = table[table["peserta_id"] == "kertas"].set_index("item_id")
+    assert {slot: (row["variant"], row["pilihan"]) for slot, row in mine.iterrows()} == sheet
+    assert set(mine["shown_position"]) == {"abcd".index(letter) + 1 for _, letter in sheet.values()}

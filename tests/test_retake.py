@@ -44,6 +44,24 @@ def test_sync_writes_a_missing_retake(course):
     assert sync(course, check_only=True) == []
 
 
+def test_sync_writes_a_third_attempt_on_demand(course):
+    """``latsar sync --percobaan 3``: a second retake per Materi Pokok, attempt 3, its ten slots; stays synced."""
+    from click.testing import CliRunner
+
+    from latsar.cli import main
+
+    result = CliRunner().invoke(main, ["sync", "--percobaan", "3", "--course", str(course.root)])
+    assert result.exit_code == 0, result.output
+    for mp, evaluation in MATERI_POKOK_ASSIGNMENT.items():
+        third = retake_assignment(mp, 3)
+        assert third in course.assignments and course.source_notebook(third).is_file()
+        nb = nbformat.read(course.source_notebook(third), as_version=4)
+        assert attempt_of(nb) == 3 and items_in(nb) == items_in(nbformat.read(course.source_notebook(evaluation),
+                                                                             as_version=4))
+    again = CliRunner().invoke(main, ["sync", "--check", "--course", str(course.root)])  # kept in sync from now on
+    assert again.exit_code == 0, again.output
+
+
 def test_a_retake_slot_never_repeats_the_first_attempt_s_variant(released):
     bank = released.item_bank
     evaluation = MATERI_POKOK_ASSIGNMENT[1]

@@ -17,7 +17,7 @@ from latsar.course.gradebook import redact
 from latsar.course.nbgrader_api import NbgraderError, api, check
 from latsar.authoring.glossary import GLOSSARY, GLOSSARY_MD, load as load_glossary, render as render_glossary
 from latsar.authoring.notebooks import sync_file, sync_retake
-from latsar.course import RETAKES, assignment_attempt
+from latsar.course import MATERI_POKOK_ASSIGNMENT, RETAKES, assignment_attempt, retake_assignment
 from latsar.course.files import atomic_write
 
 
@@ -25,13 +25,16 @@ class ReleaseLeak(LatsarError, RuntimeError):
     """The release cannot be made safely; the message says why and what to do."""
 
 
-def sync(course: Course, *, check_only: bool = False) -> list[Path]:
+def sync(course: Course, *, check_only: bool = False, up_to_attempt: int = 2) -> list[Path]:
     """Sync every source notebook with the bank, and its folder's glosarium.md with the glossary;
-    return the files that changed."""
+    return the files that changed.
+
+    Retakes are written from the bank: attempt 2 of each Materi Pokok's evaluation, any later one
+    already in ``source/``, and every attempt up to ``up_to_attempt`` (``latsar sync --percobaan 3``)."""
     changed = []
     glossary = render_glossary(load_glossary(course.root / GLOSSARY))
-    # Retakes are written from the bank (attempt 2 of each Materi Pokok, and any later one present)
-    for assignment in dict.fromkeys([*RETAKES, *course.assignments]):
+    wanted = [retake_assignment(mp, n) for n in range(3, up_to_attempt + 1) for mp in MATERI_POKOK_ASSIGNMENT]
+    for assignment in dict.fromkeys([*RETAKES, *wanted, *course.assignments]):
         mp, attempt = assignment_attempt(assignment)
         if mp is not None and attempt >= 2:
             path = course.source_notebook(assignment)

@@ -4,9 +4,15 @@ For an instructor with answers from paper or another platform, and for
 simulated cohorts.  Each participant with at least one row for an assignment
 gets ``submitted/<peserta_id>/<assignment>/`` holding exactly what their clicks
 would have produced: the released notebook, the answer file ``.jawaban.json``
-and nbgrader's ``timestamp.txt``.  The sheet names module items, so those answers were given on
-the module's form: it is recorded for those participants on the instructor's side
-(:func:`latsar.grading.forms.record_form`), and grading scores them on it.
+and nbgrader's ``timestamp.txt``.
+
+A sheet is for one attempt (``--percobaan``): 1, the evaluation, by default; 0 the pre-test;
+2, 3, … a retake.  Each row's ``item_id`` names the item answered, the module's own (``MP1-01``)
+or a variant (``MP1-01-v2``), and ``pilihan`` its option as the bank lists them (the canonical
+letter: on paper, options are printed in the bank's order).  The form the sheet names, variant by
+variant in the bank's order, is recorded for that participant and that attempt on the
+instructor's side (:func:`latsar.grading.forms.record_form`), and grading scores them on it: a
+paper exam everyone sat on the module's own form imports as it always did.
 
 The whole sheet is validated before anything is written; every problem names
 its line.  Each submission folder is built beside its target and swapped in
@@ -15,8 +21,6 @@ with a rename, so a crash never leaves half a submission behind.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import shutil
 import tempfile
@@ -25,15 +29,18 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from latsar.kernel.answers import write_answers
-from latsar.grading.forms import module_form, record_form
-from latsar.course import Course, LatsarError
+from latsar.kernel.answers import Answer, write_answers
+from latsar.kernel.forms import CANONICAL
+from latsar.grading.forms import record_form
+from latsar.course import MATERI_POKOK_ASSIGNMENT, PRETEST_ASSIGNMENT, Course, retake_assignment
 from latsar.course.files import CsvError, read_csv, swap_in
 from latsar.authoring.itembank import LETTERS
 
 COLUMNS = ("peserta_id", "item_id", "pilihan")
 PESERTA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"  # nbgrader's own format
+#: The evaluation's attempt, what a sheet holds unless told otherwise.
+EVALUATION = 1
 
 
 class AnswerSheetError(CsvError):
@@ -49,16 +56,36 @@ class ImportResult:
     blank: int
 
 
-def read_sheet(path: Path, course: Course) -> dict[tuple[str, str], dict[str, str | None]]:
-    """Validate the sheet; return {(peserta_id, assignment): {item_id: letter or None}}."""
+def assignment_for(materi_pokok: int, attempt: int) -> str:
+    """The nbgrader assignment of ``attempt`` at a Materi Pokok (0: the pre-test, which holds both)."""
+    if attempt == 0:
+        return PRETEST_ASSIGNMENT
+    if attempt == EVALUATION:
+        return MATERI_POKOK_ASSIGNMENT[materi_pokok]
+    return retake_assignment(materi_pokok, attempt)
+
+
+#: {(peserta_id, assignment): {slot: (variant_id, canonical letter or None)}}
+Sheet = dict[tuple[str, str], dict[str, tuple[str, str | None]]]
+
+
+def read_sheet(path: Path, course: Course, attempt: int = EVALUATION) -> Sheet:
+    """Validate the sheet of ``attempt``; return each participant's answers per assignment and slot.
+
+    Refused, each with its line: an id that is no graded item (module item or variant), a letter
+    outside a–d, an item of a slot the pre-test does not hold (attempt 0), the same item twice for one
+    participant, and two variants of one slot for one participant (a participant answers one form)."""
+    if attempt < 0:
+        raise AnswerSheetError(path, [f"percobaan harus 0 (pra-tes), 1 (evaluasi) atau lebih, bukan {attempt}"])
     bank = course.item_bank
+    pretest = {i.id for i in bank.pretest()}
     table = read_csv(path, AnswerSheetError)
     if tuple(table.header) != COLUMNS:
         raise AnswerSheetError(path, [f"baris 1: kolom harus tepat {','.join(COLUMNS)} (ada {','.join(table.header)})"])
 
     problems: list[str] = list(table.problems)
-    seen: dict[tuple[str, str], int] = {}
-    sheet: dict[tuple[str, str], dict[str, str | None]] = defaultdict(dict)
+    seen: dict[tuple[str, str], tuple[int, str]] = {}  # (peserta, slot) → (line, variant)
+    sheet: Sheet = defaultdict(dict)
     for line, (peserta, item_id, letter) in table.rows:
         here = []
         if not PESERTA_ID.match(peserta):
@@ -66,38 +93,54 @@ def read_sheet(path: Path, course: Course) -> dict[tuple[str, str], dict[str, st
                 f"baris {line}: peserta_id {peserta!r} tidak sah (hanya huruf, angka, '.', '_', '-', "
                 "diawali huruf/angka)"
             )
-        if item_id not in bank:
-            here.append(f"baris {line}: item_id {item_id!r} tidak ada di bank soal")
+        try:
+            item = bank.variant(item_id)
+        except KeyError:
+            item = None
+            here.append(f"baris {line}: item_id {item_id!r} tidak ada di bank soal (soal modul maupun varian)")
         letter = letter.lower()
         if letter and letter not in LETTERS:
             here.append(f"baris {line}: pilihan {letter!r} harus a, b, c, d atau kosong")
-        previous = seen.get((peserta, item_id))
-        if previous:
-            here.append(f"baris {line}: peserta {peserta} soal {item_id} sudah ada di baris {previous}")
-        seen[(peserta, item_id)] = line
+        if item is not None:
+            if attempt == 0 and item.slot not in pretest:
+                here.append(f"baris {line}: soal {item_id} tidak ada di pra-tes (percobaan 0); "
+                            f"pra-tes memuat {', '.join(sorted(pretest))}")
+            previous = seen.get((peserta, item.slot))
+            if previous and previous[1] == item.id:
+                here.append(f"baris {line}: peserta {peserta} soal {item_id} sudah ada di baris {previous[0]}")
+            elif previous:
+                here.append(f"baris {line}: peserta {peserta} menjawab {item_id}, padahal baris {previous[0]} "
+                            f"memberinya {previous[1]}: satu peserta mengerjakan satu varian tiap soal "
+                            f"({item.slot})")
+            else:
+                seen[(peserta, item.slot)] = (line, item.id)
         if not here:
-            sheet[(peserta, bank[item_id].assignment)][item_id] = letter or None
+            sheet[(peserta, assignment_for(item.materi_pokok, attempt))][item.slot] = (item.id, letter or None)
         problems += here
     if problems:
         raise AnswerSheetError(path, problems)
     return dict(sheet)
 
 
-def import_answers(path: str | Path, course: Course, *, now: datetime | None = None) -> ImportResult:
+def import_answers(path: str | Path, course: Course, *, attempt: int = EVALUATION,
+                   now: datetime | None = None) -> ImportResult:
+    """Write a submission per participant and assignment of the sheet, and record the form it names."""
     path = Path(path)
-    sheet = read_sheet(path, course)
+    sheet = read_sheet(path, course, attempt)
     missing = sorted({a for _, a in sheet if not course.release_notebook(a).exists()})
     if missing:
-        raise AnswerSheetError(path, [f"rilis {a} belum dibuat; jalankan `latsar release` dulu" for a in missing])
+        raise AnswerSheetError(path, [f"rilis {a} belum dibuat; jalankan `latsar sync` lalu `latsar release` dulu"
+                                      for a in missing])
     stamp = (now or datetime.now(timezone.utc)).strftime(TIMESTAMP_FORMAT)
     answered = blank = 0
     for (peserta, assignment), answers in sorted(sheet.items()):
-        chosen = {k: v for k, v in answers.items() if v}
+        chosen = {slot: Answer(variant, CANONICAL, letter) for slot, (variant, letter) in answers.items() if letter}
         answered += len(chosen)
         blank += len(answers) - len(chosen)
+        # the form first: a crash between the two leaves a form without its submission, which a rerun rewrites
+        record_form(course.root, peserta, assignment,
+                    {slot: (variant, CANONICAL) for slot, (variant, _) in answers.items()})
         write_submission(course, peserta, assignment, chosen, stamp)
-        # the sheet names module items: these answers were given on the module's form
-        record_form(course.root, peserta, assignment, module_form(course.item_bank, assignment))
     return ImportResult(sorted(sheet), answered, blank)
 
 
