@@ -4,6 +4,7 @@ import ast
 import json
 import re
 import shutil
+from collections import Counter
 import subprocess
 
 import nbformat
@@ -177,6 +178,9 @@ def test_instructions_name_what_participants_see(assignment):
     assert stale == []
 
 
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
 def execute(path, cwd):
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
@@ -194,6 +198,12 @@ def test_release_notebook_runs_top_to_bottom_for_a_participant(assignment, relea
     widgets = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
                if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(widgets) == sum(1 for c in nb.cells if c.cell_type == "code")
+    # every distinct look is one Layout or style model per kernel (latsar.kernel.look), not one per widget:
+    # each model is a message the kernel sends, the server relays and the browser builds
+    models = list(nb.metadata.widgets[WIDGET_STATE]["state"].values())
+    looks = Counter((m["model_name"], json.dumps(m["state"], sort_keys=True)) for m in models
+                    if m["model_name"].endswith(("LayoutModel", "StyleModel")))
+    assert [look for look, n in looks.items() if n > 1] == []
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -22,6 +22,7 @@ from typing import Mapping, Sequence
 
 from latsar.course import mastered
 from latsar.kernel.forms import participant, seeded_random  # noqa: F401  (participant: here first)
+from latsar.kernel.look import new
 
 
 def _skip() -> bool:
@@ -123,13 +124,13 @@ def quiz(question: str, options: Sequence[str], answer: int, explanation: str = 
     import ipywidgets as widgets
     from IPython.display import display
 
-    title = widgets.HTML(f"<b>Latihan:</b> {html.escape(question)}")
-    choices = widgets.RadioButtons(
+    title = new(widgets.HTML, f"<b>Latihan:</b> {html.escape(question)}")
+    choices = new(widgets.RadioButtons,
         options=[(options[i], i) for i in display_order(question, len(options))],
         value=None,
-        layout=widgets.Layout(width="auto"),
+        layout=dict(width="auto"),
     )
-    feedback = widgets.HTML()
+    feedback = new(widgets.HTML)
 
     def on_change(change) -> None:
         picked = change["new"]
@@ -146,7 +147,7 @@ def quiz(question: str, options: Sequence[str], answer: int, explanation: str = 
         _tried(question, picked == answer)
 
     choices.observe(on_change, names="value")
-    display(widgets.VBox([title, choices, feedback]))
+    display(new(widgets.VBox, [title, choices, feedback]))
 
 
 def match(
@@ -177,21 +178,21 @@ def match(
     statements = _shuffled(list(pairs), title + "/pernyataan")
     rows, dropdowns, marks = [], [], []
     for statement in statements:
-        dropdown = widgets.Dropdown(
+        dropdown = new(widgets.Dropdown,
             options=[("— pilih —", None)] + [(c, c) for c in cats],
             value=None,
             description=statement,  # the select's accessible name; shown once, beside it
-            layout=widgets.Layout(width="22em"),
+            layout=dict(width="22em"),
         )
         dropdown.add_class("latsar-pilihan")
-        mark = widgets.HTML(layout=widgets.Layout(width="2em"))
-        label = widgets.HTML(html.escape(statement), layout=widgets.Layout(width="32em"))
-        rows.append(widgets.HBox([label, dropdown, mark]))
+        mark = new(widgets.HTML, layout=dict(width="2em"))
+        label = new(widgets.HTML, html.escape(statement), layout=dict(width="32em"))
+        rows.append(new(widgets.HBox, [label, dropdown, mark]))
         dropdowns.append(dropdown)
         marks.append(mark)
-    check = widgets.Button(description="Periksa", button_style="primary", icon="check")
-    feedback = widgets.HTML()
-    details = widgets.HTML()  # one line per wrong pairing, with its reason
+    check = new(widgets.Button, description="Periksa", button_style="primary", icon="check")
+    feedback = new(widgets.HTML)
+    details = new(widgets.HTML)  # one line per wrong pairing, with its reason
 
     def on_check(_button) -> None:
         right = 0
@@ -218,8 +219,8 @@ def match(
         _tried(title, right == total)
 
     check.on_click(on_check)
-    header = widgets.HTML(f"{_SR_LABEL}<b>Latihan:</b> {html.escape(title)}")
-    display(widgets.VBox([header, *rows, details, widgets.HBox([check, feedback])]))
+    header = new(widgets.HTML, f"{_SR_LABEL}<b>Latihan:</b> {html.escape(title)}")
+    display(new(widgets.VBox, [header, *rows, details, new(widgets.HBox, [check, feedback])]))
 
 
 def _wrong_line(statement: str, chosen: str, reason: str) -> str:
@@ -235,9 +236,9 @@ def mastery_calculator(total: int = 10) -> None:
     import ipywidgets as widgets
     from IPython.display import display
 
-    slider = widgets.IntSlider(value=0, min=0, max=total, description="Jawaban benar:",
+    slider = new(widgets.IntSlider, value=0, min=0, max=total, description="Jawaban benar:",
                                style={"description_width": "initial"})
-    out = widgets.HTML()
+    out = new(widgets.HTML)
 
     def update(_change=None) -> None:
         percent = slider.value / total
@@ -249,4 +250,4 @@ def mastery_calculator(total: int = 10) -> None:
 
     slider.observe(update, names="value")
     update()
-    display(widgets.VBox([slider, out]))
+    display(new(widgets.VBox, [slider, out]))

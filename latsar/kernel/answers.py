@@ -26,6 +26,7 @@ from latsar.course.files import atomic_write
 from latsar.authoring.itembank import LETTERS
 from latsar.kernel.forms import (CANONICAL, DEFAULT_ATTEMPT, canonical_letter, is_order, option_order, participant,
                                  shown_letter, variant_for)
+from latsar.kernel.look import new
 
 #: The answer file's format: ``{"answers": {slot: {"variant", "order", "choice"}}}``.
 FORMAT = "latsar-jawaban/2"
@@ -265,12 +266,12 @@ def choice_widget(item_id: str, folder: Path, options: Sequence[str] | None = No
 
     buttons = {}
     for letter in LETTERS:
-        layout = widgets.Layout(width="100%", height="auto", margin="2px 0") if texts else \
-            widgets.Layout(width="auto", min_width="3.5em")
-        button = widgets.Button(description=labels[letter], layout=layout)
+        layout = dict(width="100%", height="auto", margin="2px 0") if texts else \
+            dict(width="auto", min_width="3.5em")
+        button = new(widgets.Button, description=labels[letter], layout=layout)
         button.add_class("latsar-opsi")
         buttons[letter] = button
-    status = widgets.HTML()
+    status = new(widgets.HTML)
 
     def mark(chosen: str | None) -> None:
         for letter, button in buttons.items():
@@ -316,7 +317,7 @@ def choice_widget(item_id: str, folder: Path, options: Sequence[str] | None = No
     mark(current)
     show(current)
     box = widgets.VBox if texts else widgets.HBox
-    return widgets.VBox([box(list(buttons.values()), layout=widgets.Layout(width="100%")), status])
+    return new(widgets.VBox, [new(box, list(buttons.values()), layout=dict(width="100%")), status])
 
 
 class NotAnswered(AssertionError):

@@ -32,6 +32,7 @@ from typing import Sequence
 
 from latsar.course import COURSE_ID, FREE_TEXT_STUB, GLOSSARY_MD, PRACTICE_FILE
 from latsar.course.files import atomic_write
+from latsar.kernel.look import new
 
 FORMAT = "latsar-latihan/1"
 
@@ -149,11 +150,11 @@ class ProgressView:
         self.notebook, self.items, self.activities = notebook, list(items), activities
         self.free_text, self.folder = list(free_text), folder
         self.assignment = Path(notebook).stem
-        self.html = widgets.HTML()
-        button = widgets.Button(description="Perbarui", icon="refresh",
+        self.html = new(widgets.HTML)
+        button = new(widgets.Button, description="Perbarui", icon="refresh",
                                 tooltip="Baca lagi kemajuan Anda (misalnya setelah menyimpan atau mengumpulkan)")
         button.on_click(lambda _: self.refresh())
-        self.widget = widgets.VBox([self.html, button])
+        self.widget = new(widgets.VBox, [self.html, button])
         self.refresh()
         _views.add(self)
 

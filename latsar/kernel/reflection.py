@@ -19,6 +19,7 @@ from pathlib import Path
 from latsar.course import REFLECTION_FILE
 from latsar.course.files import atomic_write
 from latsar.kernel.answers import _preview_mode, autograding
+from latsar.kernel.look import new
 
 FORMAT = "latsar-refleksi/1"
 #: A reflection is a few sentences; the cap keeps a pasted book out of the file and the feedback.
@@ -83,12 +84,12 @@ def reflection_widget(prompt_id: str, label: str, folder: Path):
     preview = _preview_mode(folder)
     store = ReflectionStore(folder)
     saved = {"text": store.get(prompt_id)}
-    heading = widgets.HTML(f"<b>✍️ Refleksi Anda</b> (tidak dinilai): {html.escape(label)}")
-    area = widgets.Textarea(value=saved["text"], placeholder="Tulis jawaban Anda di sini, lalu klik Simpan.",
-                            layout=widgets.Layout(width="100%", height="8em"))
-    button = widgets.Button(description="Simpan", button_style="primary", icon="save",
+    heading = new(widgets.HTML, f"<b>✍️ Refleksi Anda</b> (tidak dinilai): {html.escape(label)}")
+    area = new(widgets.Textarea, value=saved["text"], placeholder="Tulis jawaban Anda di sini, lalu klik Simpan.",
+                            layout=dict(width="100%", height="8em"))
+    button = new(widgets.Button, description="Simpan", button_style="primary", icon="save",
                             tooltip="Simpan tulisan refleksi ini")
-    status = widgets.HTML()
+    status = new(widgets.HTML)
 
     def show(error: str | None = None) -> None:
         if error:
@@ -117,4 +118,4 @@ def reflection_widget(prompt_id: str, label: str, folder: Path):
     area.observe(lambda _change: show(), names="value")
     button.on_click(on_save)
     show()
-    return widgets.VBox([heading, area, widgets.HBox([button, status])])
+    return new(widgets.VBox, [heading, area, new(widgets.HBox, [button, status])])

@@ -17,6 +17,7 @@ import threading
 from latsar.kernel.answers import autograding
 from latsar.live import AUTOGRADE_TEXT
 from latsar.live.client import LiveClient, LiveRefused, LiveUnavailable
+from latsar.kernel.look import new
 
 _OK, _BAD, _MUTED = "#1b5e20", "#b00020", "#555"
 WAIT = 25.0
@@ -35,7 +36,7 @@ def live_quiz(url: str | None = None, token: str | None = None) -> None:
     except LiveUnavailable as exc:
         import ipywidgets as widgets
 
-        display(widgets.HTML(_note(f"Kuis langsung belum tersedia di sini: {exc} Minta pengampu memeriksanya; "
+        display(new(widgets.HTML, _note(f"Kuis langsung belum tersedia di sini: {exc} Minta pengampu memeriksanya; "
                                    "latihan lain di notebook ini tetap bisa dikerjakan.", _MUTED)))
         return
     quiz = LiveQuiz(client)
@@ -62,14 +63,14 @@ class LiveQuiz:
         self.run: dict | None = None
         self._render = threading.RLock()  # the poll thread and a click both render
         self.stopped = threading.Event()
-        self.title = widgets.HTML("<b>Kuis langsung</b> <i>(latihan bersama pengampu, tidak dinilai)</i>")
-        self.question = widgets.HTML()
+        self.title = new(widgets.HTML, "<b>Kuis langsung</b> <i>(latihan bersama pengampu, tidak dinilai)</i>")
+        self.question = new(widgets.HTML)
         # plain buttons, not the ToggleButtons of the graded items: a live answer is no graded answer
         self.buttons: dict[str, object] = {}
-        self.choices = widgets.HBox([])
+        self.choices = new(widgets.HBox, [])
         self.choices.add_class("latsar-live-choices")
-        self.status = widgets.HTML(_note("Menghubungi layanan kuis langsung…", _MUTED))
-        self.box = widgets.VBox([self.title, self.question, self.choices, self.status])
+        self.status = new(widgets.HTML, _note("Menghubungi layanan kuis langsung…", _MUTED))
+        self.box = new(widgets.VBox, [self.title, self.question, self.choices, self.status])
         self.thread = threading.Thread(target=self._follow, name="latsar-live-quiz", daemon=True)
 
     def start(self) -> None:
@@ -119,11 +120,11 @@ class LiveQuiz:
         if list(self.buttons) != list(run["options"]):
             self.buttons = {}
             for letter in run["options"]:
-                button = widgets.Button(description=letter, tooltip=f"Pilih jawaban {letter}",
-                                        layout=widgets.Layout(width="3.5em"))
+                button = new(widgets.Button, description=letter, tooltip=f"Pilih jawaban {letter}",
+                                        layout=dict(width="3.5em"))
                 button.on_click(lambda _b, letter=letter: self.answer(letter))
                 self.buttons[letter] = button
-            self.choices.children = [widgets.Label("Jawaban:"), *self.buttons.values()]
+            self.choices.children = [new(widgets.Label, "Jawaban:"), *self.buttons.values()]
         self._mark(run.get("my_choice"), disabled=run["state"] != "open")
         self.status.value = self._status(run)
 
