@@ -76,22 +76,36 @@ print = functools.partial(print, flush=True)  # noqa: A001 (progress while it ru
 
 
 def server_cpu(user: str) -> float | None:
-    """CPU seconds of ``user``'s single-user server so far (itself and its reaped children)."""
+    """CPU seconds of ``user``'s single-user server so far: itself, its reaped children, and its
+    kernels' fork server (:mod:`latsar.hub.kernels`), which it starts as it starts."""
     for proc in psutil.process_iter(["username", "cmdline"]):
         try:
             if proc.info["username"] == user and any("jupyterhub-singleuser" in part for part in proc.info["cmdline"] or []):
                 t = proc.cpu_times()
-                return t.user + t.system + t.children_user + t.children_system
+                forks = sum(sum(c.cpu_times()[:2]) for c in proc.children() if FORK_SERVER in " ".join(c.cmdline()))
+                return t.user + t.system + t.children_user + t.children_system + forks
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return None
 
 
+FORK_SERVER = "latsar.grading.kernels"
+
+
+def is_kernel(proc: psutil.Process) -> bool:
+    """A kernel started by exec (``ipykernel_launcher``) or forked from the server's fork server
+    (:mod:`latsar.hub.kernels`: its command line is the fork server's, and so is its parent's)."""
+    line = " ".join(proc.cmdline())
+    if "ipykernel_launcher" in line:
+        return True
+    return FORK_SERVER in line and FORK_SERVER in " ".join(proc.parent().cmdline() if proc.parent() else [])
+
+
 def kernel_cpu(user: str) -> float | None:
-    """CPU seconds of ``user``'s ipykernel so far (one kernel per participant here)."""
-    for proc in psutil.process_iter(["username", "cmdline"]):
+    """CPU seconds of ``user``'s kernel so far (one kernel per participant here)."""
+    for proc in psutil.process_iter(["username"]):
         try:
-            if proc.info["username"] == user and "ipykernel_launcher" in " ".join(proc.info["cmdline"] or []):
+            if proc.info["username"] == user and is_kernel(proc):
                 t = proc.cpu_times()
                 return t.user + t.system
         except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -99,8 +113,10 @@ def kernel_cpu(user: str) -> float | None:
     return None
 
 
-def kind(cmdline: list[str]) -> str | None:
+def kind(cmdline: list[str], parent: list[str] = ()) -> str | None:
     line = " ".join(cmdline)
+    if FORK_SERVER in line:
+        return "kernels" if FORK_SERVER in " ".join(parent) else "fork servers"
     for name, marks in (("kernels", ("ipykernel_launcher",)), ("servers", ("jupyterhub-singleuser",)),
                         ("proxy", ("configurable-http-proxy",)), ("hub", ("bin/jupyterhub ",)),
                         ("chromium", ("chromium", "playwright")), ("this script", ("class_start.py",))):
@@ -116,7 +132,11 @@ def cpu_by_kind() -> dict[int, tuple[str, float]]:
         times = proc.info["cpu_times"]
         if times is None:
             continue
-        seen[proc.pid] = (kind(proc.info["cmdline"] or []) or "other", times.user + times.system)
+        try:
+            parent = proc.parent().cmdline() if proc.parent() else []
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            parent = []
+        seen[proc.pid] = (kind(proc.info["cmdline"] or [], parent) or "other", times.user + times.system)
     return seen
 
 

@@ -312,7 +312,7 @@ def pg_url(pg_server):
 #: Test modules by what they need or cost (e2e: a browser on a real hub; hub: a JupyterHub process;
 #: pg: a PostgreSQL server; slow: many kernels or a full pipeline).  Measured with --durations.
 MARKS = {
-    "hub": {"test_live_hub", "test_hub", "test_prestart", "test_live_widget", "test_live_browser", "test_live_on_latsar_hub"},
+    "hub": {"test_live_hub", "test_hub", "test_hub_kernels", "test_prestart", "test_live_widget", "test_live_browser", "test_live_on_latsar_hub"},
     "pg": {"test_postgres"},
     "slow": {"test_crash", "test_hostile", "test_demo", "test_sandbox", "test_autograde", "test_tampering",
              "test_key_safety", "test_grading", "test_export", "test_report_cli", "test_grading_safety",

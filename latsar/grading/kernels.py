@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -69,6 +70,7 @@ class ForkServer:
     worker that owns the pipe exits (even if it is killed)."""
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()  # one request and its reply at a time (a server warms it in a thread)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "latsar.grading.kernels"],
             stdin=subprocess.PIPE,
@@ -85,9 +87,10 @@ class ForkServer:
         """Fork a kernel; the handle is pinned to that very process (see :class:`ForkedProcess`)."""
         request = json.dumps({"argv": argv, "cwd": cwd, "env": env, "sandbox": sandbox})
         try:
-            self.proc.stdin.write(request + "\n")
-            self.proc.stdin.flush()
-            reply = json.loads(self.proc.stdout.readline())
+            with self.lock:
+                self.proc.stdin.write(request + "\n")
+                self.proc.stdin.flush()
+                reply = json.loads(self.proc.stdout.readline())
         except (OSError, ValueError) as exc:
             raise ForkServerError(f"fork server gone: {exc}") from exc
         if "error" in reply:
@@ -99,13 +102,16 @@ class ForkServer:
 
 
 _server: ForkServer | None = None
+_server_lock = threading.Lock()
 
 
 def fork_server() -> ForkServer:
+    """This process's fork server, started on first use (or again, if it died)."""
     global _server
-    if _server is None or not _server.alive():
-        _server = ForkServer()
-    return _server
+    with _server_lock:
+        if _server is None or not _server.alive():
+            _server = ForkServer()
+        return _server
 
 
 def start_time(pid: int) -> int | None:
@@ -254,7 +260,43 @@ class PromptKernelClient(AsyncKernelClient):
     wait_for_ready = _async_wait_for_ready  # the base class binds its own coroutine
 
 
-class ForkingKernelManager(AsyncKernelManager):
+class ForkLaunch:
+    """The launch step of a jupyter_client kernel manager, through the fork server.
+
+    Mixed into grading's :class:`ForkingKernelManager` and into the kernel manager of a
+    participant's own JupyterLab server (:mod:`latsar.hub.kernels`); everything else stays
+    jupyter_client's (connection files, ports, interrupts, restarts, shutdown)."""
+
+    #: the sandbox the kernel is started in (grading: :meth:`ForkingKernelManager.enter_sandbox`)
+    sandbox: dict | None = None
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        provisioner = self.provisioner
+
+        async def launch(cmd, **kwargs):
+            env = kwargs.get("env") or dict(os.environ)
+            cwd = str(kwargs.get("cwd") or os.getcwd())
+            sandbox = None
+            if self.sandbox is not None:
+                from latsar.grading.sandbox import kernel_env
+
+                env = kernel_env(env)
+                sandbox = {**self.sandbox, "workdir": os.path.realpath(cwd)}
+            process = fork_server().spawn(list(cmd), cwd, env, sandbox)
+            provisioner.process = process
+            provisioner.pid = process.pid
+            # jupyter_client would signal ``os.killpg(pgid)`` whether or not the kernel still
+            # lives, so a group id freed and reused since (a browser Playwright started is a
+            # group leader) would be killed; without a pgid it asks the process, which checks.
+            provisioner.pgid = None
+            provisioner.cwd = cwd
+            return provisioner.connection_info
+
+        provisioner.launch_kernel = launch
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+
+
+class ForkingKernelManager(ForkLaunch, AsyncKernelManager):
     """jupyter_client's kernel manager; only the launch goes through the fork server."""
 
     client_class = DottedObjectName("latsar.grading.kernels.PromptKernelClient")
@@ -299,31 +341,6 @@ class ForkingKernelManager(AsyncKernelManager):
         """After a kill, poll every 5 ms, not 100: a killed kernel is gone in milliseconds,
         and jupyter_client's interval alone cost 0.1 s per submission."""
         await super()._async_wait(pollinterval=min(pollinterval, 0.005))
-
-    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
-        provisioner = self.provisioner
-
-        async def launch(cmd, **kwargs):
-            env = kwargs.get("env") or dict(os.environ)
-            cwd = str(kwargs.get("cwd") or os.getcwd())
-            sandbox = None
-            if self.sandbox is not None:
-                from latsar.grading.sandbox import kernel_env
-
-                env = kernel_env(env)
-                sandbox = {**self.sandbox, "workdir": os.path.realpath(cwd)}
-            process = fork_server().spawn(list(cmd), cwd, env, sandbox)
-            provisioner.process = process
-            provisioner.pid = process.pid
-            # jupyter_client would signal ``os.killpg(pgid)`` whether or not the kernel still
-            # lives, so a group id freed and reused since (a browser Playwright started is a
-            # group leader) would be killed; without a pgid it asks the process, which checks.
-            provisioner.pgid = None
-            provisioner.cwd = cwd
-            return provisioner.connection_info
-
-        provisioner.launch_kernel = launch
-        await super()._async_launch_kernel(kernel_cmd, **kw)
 
 
 def _ipc_dir() -> str:
