@@ -89,7 +89,7 @@ def server_cpu(user: str) -> float | None:
     return None
 
 
-FORK_SERVER = "latsar.grading.kernels"
+FORK_SERVER = "latsar.grading.forkserver"
 
 
 def is_kernel(proc: psutil.Process) -> bool:

@@ -20,7 +20,7 @@ import pytest
 
 from latsar.hub.server import config_path
 
-FORK_SERVER = "latsar.grading.kernels"
+FORK_SERVER = "latsar.grading.forkserver"
 
 
 def free_port() -> int:

@@ -172,7 +172,7 @@ def test_a_kernel_that_cannot_start_is_not_blamed_on_the_participant(probed, tmp
     from .conftest import clone
 
     course = clone(probed, tmp_path / "tiny")
-    batch = autograde.run(course, grading_config(workers=1, cell_timeout=30, notebook_timeout=60, sandbox={"memory_mb": 160}), assignments=[BAB2])
+    batch = autograde.run(course, grading_config(workers=1, cell_timeout=30, notebook_timeout=60, sandbox={"memory_mb": 48}), assignments=[BAB2])
     by = {o.student: o for o in batch.outcomes}
     assert by["lain"].status == "failed" and "kernel gagal mulai" in by["lain"].reason, by["lain"]
     assert by["lain"].attempts == 3

@@ -1,7 +1,7 @@
 """A sandbox for each autograde kernel: a participant's code runs with no reach beyond its folder.
 
 nbgrader runs every submission with the instructor's permissions (nbgrader
-#1386).  Here each kernel the fork server (:mod:`latsar.grading.kernels`) makes for a
+#1386).  Here each kernel the fork server (:mod:`latsar.grading.forkserver`) makes for a
 submission is confined before it starts, with only the Linux kernel's own
 mechanisms (namespaces, mounts, rlimits, uids; called through ``ctypes``, since
 Python 3.11 has no ``os.unshare``):
