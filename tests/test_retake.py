@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from latsar.authoring.notebooks import attempt_of, item_options, items_in, sync_notebook
-from latsar.course import MATERI_POKOK_ASSIGNMENT, RETAKES, assignment_attempt, retake_assignment
+from latsar.course import MATERI_POKOK_ASSIGNMENT, RETAKES, assignment_attempt, attempt_assignment, retake_assignment
 from latsar.grading.forms import assigned_form, slot_variants
 from latsar.kernel.forms import form
 
@@ -33,6 +33,12 @@ def test_sync_writes_each_retake_with_attempt_2_and_the_ten_slots(mp, released):
     answers = [c.source for c in nb.cells if c.metadata.get("latsar", {}).get("part") == "answer"]
     assert all(f'assignment="{name}", attempt=2' in s for s in answers)
     assert name in released.assignments and (released.release / name / f"{name}.ipynb").is_file()
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_each_attempt_has_one_assignment_and_back(attempt):
+    for mp in MATERI_POKOK_ASSIGNMENT:
+        assert assignment_attempt(attempt_assignment(mp, attempt)) == (None if attempt == 0 else mp, attempt)
 
 
 def test_sync_writes_a_missing_retake(course):

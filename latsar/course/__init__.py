@@ -48,6 +48,16 @@ def retake_assignment(materi_pokok: int, attempt: int) -> str:
     return f"{MATERI_POKOK_ASSIGNMENT[materi_pokok]}{RETAKE_SUFFIX}{attempt - 1}"
 
 
+def attempt_assignment(materi_pokok: int, attempt: int) -> str:
+    """The assignment of ``attempt`` at a Materi Pokok's evaluation: 0 the pre-test (which holds
+    both Materi Pokok), 1 the evaluation, 2, 3, … its retakes; :func:`assignment_attempt` inverted."""
+    if attempt == 0:
+        return PRETEST_ASSIGNMENT
+    if attempt == 1:
+        return MATERI_POKOK_ASSIGNMENT[materi_pokok]
+    return retake_assignment(materi_pokok, attempt)
+
+
 def assignment_attempt(assignment: str) -> tuple[int | None, int | None]:
     """``(materi_pokok, attempt)`` of a graded assignment: an evaluation is attempt 1, its retakes
     2, 3, …, the pre-test attempt 0 (Materi Pokok None: it holds both); ``(None, None)`` else."""

@@ -3,7 +3,7 @@
 Grading never takes a participant's word for which variant and order they were shown: it
 re-derives the form from the student id nbgrader knows (:func:`latsar.kernel.forms.form`), or
 takes the form an instructor's import recorded (``latsar import-answers``: answers from paper or
-another platform were given on the module's form).  The recorded forms live under the course
+another platform, on the variants the sheet names, options in the bank's order).  The recorded forms live under the course
 folder (``formulir/<peserta>/<tugas>.json``), which no participant can write.
 
 The hidden test of each item names its variants' keys and the assignment's attempt; at
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Mapping
 
 from latsar.course.files import atomic_write
-from latsar.kernel.forms import CANONICAL, DEFAULT_ATTEMPT, form, is_order
+from latsar.kernel.forms import DEFAULT_ATTEMPT, form, is_order
 
 #: Forms recorded by an instructor's import, inside the course folder.
 RECORDED = "formulir"
@@ -62,11 +62,6 @@ def assigned_form(root: Path, bank, student: str, assignment: str,
     recorded = recorded_form(root, student, assignment)
     return {slot: recorded[slot] if slot in recorded and recorded[slot][0] in slots[slot] else derived[slot]
             for slot in slots}
-
-
-def module_form(bank, assignment: str) -> dict[str, tuple[str, str]]:
-    """The module's own form: every slot's module item, options in the module's order."""
-    return {item.id: (item.id, CANONICAL) for item in bank.for_assignment(assignment)}
 
 
 def _call(source: str, name: str) -> ast.Call | None:

@@ -32,7 +32,7 @@ from pathlib import Path
 from latsar.kernel.answers import Answer, write_answers
 from latsar.kernel.forms import CANONICAL
 from latsar.grading.forms import record_form
-from latsar.course import MATERI_POKOK_ASSIGNMENT, PRETEST_ASSIGNMENT, Course, retake_assignment
+from latsar.course import Course, attempt_assignment
 from latsar.course.files import CsvError, read_csv, swap_in
 from latsar.authoring.itembank import LETTERS
 
@@ -54,15 +54,6 @@ class ImportResult:
     submissions: list[tuple[str, str]]  # (peserta_id, assignment)
     answered: int
     blank: int
-
-
-def assignment_for(materi_pokok: int, attempt: int) -> str:
-    """The nbgrader assignment of ``attempt`` at a Materi Pokok (0: the pre-test, which holds both)."""
-    if attempt == 0:
-        return PRETEST_ASSIGNMENT
-    if attempt == EVALUATION:
-        return MATERI_POKOK_ASSIGNMENT[materi_pokok]
-    return retake_assignment(materi_pokok, attempt)
 
 
 #: {(peserta_id, assignment): {slot: (variant_id, canonical letter or None)}}
@@ -115,7 +106,7 @@ def read_sheet(path: Path, course: Course, attempt: int = EVALUATION) -> Sheet:
             else:
                 seen[(peserta, item.slot)] = (line, item.id)
         if not here:
-            sheet[(peserta, assignment_for(item.materi_pokok, attempt))][item.slot] = (item.id, letter or None)
+            sheet[(peserta, attempt_assignment(item.materi_pokok, attempt))][item.slot] = (item.id, letter or None)
         problems += here
     if problems:
         raise AnswerSheetError(path, problems)
