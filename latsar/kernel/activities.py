@@ -237,7 +237,7 @@ def mastery_calculator(total: int = 10) -> None:
     from IPython.display import display
 
     slider = new(widgets.IntSlider, value=0, min=0, max=total, description="Jawaban benar:",
-                               style={"description_width": "initial"})
+                 style={"description_width": "initial"})
     out = new(widgets.HTML)
 
     def update(_change=None) -> None:

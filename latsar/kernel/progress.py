@@ -152,7 +152,7 @@ class ProgressView:
         self.assignment = Path(notebook).stem
         self.html = new(widgets.HTML)
         button = new(widgets.Button, description="Perbarui", icon="refresh",
-                                tooltip="Baca lagi kemajuan Anda (misalnya setelah menyimpan atau mengumpulkan)")
+                     tooltip="Baca lagi kemajuan Anda (misalnya setelah menyimpan atau mengumpulkan)")
         button.on_click(lambda _: self.refresh())
         self.widget = new(widgets.VBox, [self.html, button])
         self.refresh()

@@ -86,9 +86,9 @@ def reflection_widget(prompt_id: str, label: str, folder: Path):
     saved = {"text": store.get(prompt_id)}
     heading = new(widgets.HTML, f"<b>✍️ Refleksi Anda</b> (tidak dinilai): {html.escape(label)}")
     area = new(widgets.Textarea, value=saved["text"], placeholder="Tulis jawaban Anda di sini, lalu klik Simpan.",
-                            layout=dict(width="100%", height="8em"))
+               layout=dict(width="100%", height="8em"))
     button = new(widgets.Button, description="Simpan", button_style="primary", icon="save",
-                            tooltip="Simpan tulisan refleksi ini")
+                 tooltip="Simpan tulisan refleksi ini")
     status = new(widgets.HTML)
 
     def show(error: str | None = None) -> None:

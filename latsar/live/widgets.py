@@ -37,7 +37,7 @@ def live_quiz(url: str | None = None, token: str | None = None) -> None:
         import ipywidgets as widgets
 
         display(new(widgets.HTML, _note(f"Kuis langsung belum tersedia di sini: {exc} Minta pengampu memeriksanya; "
-                                   "latihan lain di notebook ini tetap bisa dikerjakan.", _MUTED)))
+                                        "latihan lain di notebook ini tetap bisa dikerjakan.", _MUTED)))
         return
     quiz = LiveQuiz(client)
     display(quiz.box)
@@ -121,7 +121,7 @@ class LiveQuiz:
             self.buttons = {}
             for letter in run["options"]:
                 button = new(widgets.Button, description=letter, tooltip=f"Pilih jawaban {letter}",
-                                        layout=dict(width="3.5em"))
+                             layout=dict(width="3.5em"))
                 button.on_click(lambda _b, letter=letter: self.answer(letter))
                 self.buttons[letter] = button
             self.choices.children = [new(widgets.Label, "Jawaban:"), *self.buttons.values()]
