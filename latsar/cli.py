@@ -9,6 +9,7 @@ from rich.console import Console
 
 from latsar.course import Course, LatsarError
 from latsar.hub.prestart import DEFAULT_CULL_HOURS
+from latsar.locale import indonesian
 
 console = Console()
 course_option = click.option(
@@ -31,7 +32,12 @@ def _course(course_dir: str, db_url: str | None = None) -> Course:
 
 
 class LatsarGroup(click.Group):
-    """Turns expected errors into a clear message without a traceback."""
+    """Turns expected errors into a clear message without a traceback; click's own words (usage,
+    options, its errors) in Indonesian, like ours."""
+
+    def main(self, *args, **kwargs):
+        with indonesian():
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx):
         try:
