@@ -73,6 +73,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT = 300.0
 print = functools.partial(print, flush=True)  # noqa: A001 (progress while it runs)
+FORK_SERVER = "latsar.grading.forkserver"
 
 
 def server_cpu(user: str) -> float | None:
@@ -89,23 +90,19 @@ def server_cpu(user: str) -> float | None:
     return None
 
 
-FORK_SERVER = "latsar.grading.forkserver"
-
-
-def is_kernel(proc: psutil.Process) -> bool:
-    """A kernel started by exec (``ipykernel_launcher``) or forked from the server's fork server
-    (:mod:`latsar.hub.kernels`: its command line is the fork server's, and so is its parent's)."""
-    line = " ".join(proc.cmdline())
-    if "ipykernel_launcher" in line:
-        return True
-    return FORK_SERVER in line and FORK_SERVER in " ".join(proc.parent().cmdline() if proc.parent() else [])
+def parent_cmdline(proc: psutil.Process) -> list[str]:
+    try:
+        parent = proc.parent()
+        return parent.cmdline() if parent else []
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return []
 
 
 def kernel_cpu(user: str) -> float | None:
     """CPU seconds of ``user``'s kernel so far (one kernel per participant here)."""
     for proc in psutil.process_iter(["username"]):
         try:
-            if proc.info["username"] == user and is_kernel(proc):
+            if proc.info["username"] == user and kind(proc.cmdline(), parent_cmdline(proc)) == "kernels":
                 t = proc.cpu_times()
                 return t.user + t.system
         except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -114,6 +111,9 @@ def kernel_cpu(user: str) -> float | None:
 
 
 def kind(cmdline: list[str], parent: list[str] = ()) -> str | None:
+    """What a process is, by its command line and its parent's: a kernel started by exec
+    (``ipykernel_launcher``) or forked from a server's fork server (:mod:`latsar.hub.kernels`: its
+    command line is the fork server's, and so is its parent's), a server, the proxy, …"""
     line = " ".join(cmdline)
     if FORK_SERVER in line:
         return "kernels" if FORK_SERVER in " ".join(parent) else "fork servers"
@@ -132,11 +132,7 @@ def cpu_by_kind() -> dict[int, tuple[str, float]]:
         times = proc.info["cpu_times"]
         if times is None:
             continue
-        try:
-            parent = proc.parent().cmdline() if proc.parent() else []
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            parent = []
-        seen[proc.pid] = (kind(proc.info["cmdline"] or [], parent) or "other", times.user + times.system)
+        seen[proc.pid] = (kind(proc.info["cmdline"] or [], parent_cmdline(proc)) or "other", times.user + times.system)
     return seen
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -26,6 +25,7 @@ import pytest
 from nbconvert.exporters import HTMLExporter
 
 from latsar.grading.safehtml import EscapeAnswerHTML, escape_markdown_html
+from latsar.hub.server import free_port
 
 from .conftest import BIN, clone, nbgrader
 
@@ -111,12 +111,6 @@ def answer_of(path: Path) -> str:
     nb = nbformat.read(path, as_version=4)
     (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == ANSWER_CELL]
     return cell.source
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,9 @@ import httpx
 import psutil
 import pytest
 
-from latsar.hub.server import config_path
+from latsar.hub.server import config_path, free_port
 
 FORK_SERVER = "latsar.grading.forkserver"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
