@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from latsar.course import MASTERY_THRESHOLD
 from latsar.report.columns import LABELS
+from latsar.report.indonesian import number
 from latsar.report.stats import DISCRIMINATION_MIN, DISTRACTOR_MIN, FACILITY_MAX, FACILITY_MIN, KOSONG, OPTIONS
 from latsar.report.tables import ReportTables
 
@@ -187,8 +188,7 @@ def plot_gain(gain: pd.DataFrame, cohort: pd.DataFrame) -> Figure:
         ax.scatter(same["pre"], same["post"], s=18 + 22 * same["k"], color="#1f5fa8", alpha=0.7, edgecolor="white",
                    linewidth=0.5)
         shown = mean_g.get(mp, float("nan"))
-        ax.set_title(f"Materi Pokok {mp} (n = {len(g)}; rata-rata g = "
-                     + ("–" if pd.isna(shown) else f"{shown:.2f}".replace(".", ",")) + ")")
+        ax.set_title(f"Materi Pokok {mp} (n = {len(g)}; rata-rata g = {number(shown)})")
         ax.set_xlim(-3, 103)
         ax.set_ylim(-3, 103)
         ax.set_xlabel("Pra-tes (% benar)")
@@ -212,8 +212,7 @@ def report_figures(tables: ReportTables) -> dict[str, Figure]:
         figures["groups"] = plot_groups(tables.groups)
     figures["items"] = plot_items(tables.items)
     figures["distractors"] = plot_distractors(tables.distractors)
-    gain = getattr(tables, "gain", None)
-    if gain is not None and len(gain):
-        figures["gain"] = plot_gain(gain, tables.gain_cohort)
+    if tables.gain is not None and len(tables.gain):
+        figures["gain"] = plot_gain(tables.gain, tables.gain_cohort)
     return figures
 

@@ -72,8 +72,9 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
     Moodle's quiz statistics do; mastery follows ``method``."""
     from latsar.results.scores import is_pretest
 
-    pre = responses[is_pretest(responses)]
-    all_rows = responses[~is_pretest(responses)]
+    pretest = is_pretest(responses)
+    pre = responses[pretest]
+    all_rows = responses[~pretest]
     responses = first_attempts(all_rows)  # the pre-test is already out: attempt 1 only
     cohort = stats.prepare(responses, bank)
     mastery = stats.mastery(cohort, bank)  # first attempts; with retakes replaced below (with_attempts)
@@ -107,7 +108,7 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
         history = _with_person(history, roster, person)
     gain = gain_cohort = None
     if len(pre):
-        gain, gain_cohort = _gain_tables(pre, all_rows, bank, roster)
+        gain, gain_cohort = _gain_tables(pre, responses, bank, roster)  # post: the first attempts
     return ReportTables(mastery, remedial, item_table, distractor_table, test, groups, mismatch,
                         mismatch_table, len(cohort.peserta), n_roster,
                         variants=forms.variants(responses, bank), positions=positions, attempts=history,
@@ -136,14 +137,12 @@ def with_attempts(responses: pd.DataFrame, bank: ItemBank, mastery: pd.DataFrame
     return out.reset_index(drop=True), past
 
 
-def _gain_tables(pre: pd.DataFrame, evaluations: pd.DataFrame, bank: ItemBank,
+def _gain_tables(pre: pd.DataFrame, post: pd.DataFrame, bank: ItemBank,
                  roster: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Pre, post (the evaluation's first attempt) and g per participant × Materi Pokok, and per cohort."""
+    """Pre and post (the evaluations' first attempts: a retake is not the post-test) and g per
+    participant × Materi Pokok, and per cohort."""
     from latsar.report.gain import cohort_gain, gains
 
-    post = evaluations
-    if "attempt" in post.columns:  # a retake is not the post-test: attempt 1 only
-        post = post[(pd.to_numeric(post["attempt"], errors="coerce") == 1).fillna(False).astype(bool)]
     table = gains(pre, post, bank)
     # mean_pre/mean_post: not the per-participant pre and post (one column name, one meaning)
     cohort = cohort_gain(table).rename(columns={"pre": "mean_pre", "post": "mean_post"})
