@@ -49,12 +49,13 @@ def simulate(bank: ItemBank, n: int, seed: int = 2021, forms: bool = False) -> l
     from latsar.kernel.forms import variant_for
 
     rng = random.Random(seed)
+    variants = {slot: ids for assignment in dict.fromkeys(i.assignment for i in bank)
+                for slot, ids in slot_variants(bank, assignment).items()}
     rows = []
     for peserta in peserta_ids(n, rng):
         ability = rng.gauss(0.6, 1.0)
         for slot in bank:
-            item = bank.variant(variant_for(peserta, slot.id, slot_variants(bank, slot.assignment)[slot.id])) \
-                if forms else slot
+            item = bank.variant(variant_for(peserta, slot.id, variants[slot.id])) if forms else slot
             if rng.random() < BLANK_RATE:
                 rows.append((peserta, item.id, ""))
                 continue

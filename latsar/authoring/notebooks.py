@@ -340,7 +340,7 @@ def retake_notebook(bank: ItemBank, materi_pokok: int, attempt: int):
     section.metadata = {"deletable": False, "editable": False}
     marks = []
     for item in bank.for_materi_pokok(materi_pokok):
-        cell = nbformat.v4.new_markdown_cell(f"**Soal {item.number}**")
+        cell = nbformat.v4.new_markdown_cell(stem_source(item))
         cell.metadata = {"latsar": {"item": item.id, "part": "stem"}}
         cell.id = f"{item.id.lower()}-soal"
         marks.append(cell)

@@ -161,7 +161,6 @@ class ForkingKernelManager(ForkLaunch, AsyncKernelManager):
         super().__init__(**kwargs)
         self.transport = "ipc"
         self.ip = os.path.join(_ipc_dir(), f"kernel-{os.getpid()}-{id(self)}")
-        self.sandbox: dict | None = None
         self.kernel_dir: str | None = None
         #: the sandboxed kernels' exit statuses, newest last (read by the ForkingExecute that made this manager)
         self.exits: list[dict] = []
