@@ -190,7 +190,7 @@ class ItemFeedback(NbGraderPreprocessor):
                      f"di notebook <b>{html.escape(item.assignment)}.ipynb</b>")
             # the pre-test comes before the lessons: nothing to re-read yet
             text = (f"✘ <b>Belum tepat</b> ({shown}). {mine} "
-                    + (f"Hal ini dibahas di {where}." if getattr(self, "_pretest", False) else f"Baca ulang {where}."))
+                    + (f"Hal ini dibahas di {where}." if self._pretest else f"Baca ulang {where}."))
             if self.show_key:
                 text += f" Jawaban yang benar: <b>{LETTERS[order.index(item.key)]}</b>."
             # the same sentence whatever the key (the bank refuses one naming a letter or an option)
