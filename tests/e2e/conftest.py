@@ -56,7 +56,7 @@ class Hub:
 
 
 @pytest.fixture(scope="module")
-def hub():
+def hub(request):
     """Course, exchange and hub state in folders every OS account can traverse."""
     root = Path(tempfile.mkdtemp(prefix="latsar-e2e-", dir="/tmp"))
     root.chmod(0o755)
@@ -75,7 +75,8 @@ def hub():
         log = plan.state / "jupyterhub.log"
         if log.exists():
             ARTIFACTS.mkdir(exist_ok=True)
-            shutil.copy(log, ARTIFACTS / "jupyterhub.log")
+            # one log per module: a failure is read in the log of the hub it happened on
+            shutil.copy(log, ARTIFACTS / f"jupyterhub-{request.module.__name__.rsplit('.', 1)[-1]}.log")
         if plan.system_users:
             for user in [*instructors, *participants]:
                 subprocess.run(["pkill", "-KILL", "-u", user], capture_output=True)
