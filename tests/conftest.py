@@ -24,6 +24,18 @@ SEED = REPO / "course_data" / "modul" / "modul-berorientasi-pelayanan-LAN-2021.t
 BIN = Path(sys.executable).parent
 
 
+def _own_port_band() -> None:
+    """Each xdist worker draws its servers' ports from a band of its own (latsar.hub.server.port_band):
+    two workers' hubs and services never pick the same port, whatever their timing."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    n = int(worker[2:]) if worker[2:].isdigit() else 0
+    if n < 5:
+        os.environ.setdefault("LATSAR_PORT_BAND", f"{12000 + 4000 * n}-{15999 + 4000 * n}")
+
+
+_own_port_band()
+
+
 def copy_course(dest: Path) -> Course:
     """A fresh course directory with the repository's sources and data."""
     return Course.at(REPO).copy_to(dest)
@@ -312,7 +324,7 @@ def pg_url(pg_server):
 #: Test modules by what they need or cost (e2e: a browser on a real hub; hub: a JupyterHub process;
 #: pg: a PostgreSQL server; slow: many kernels or a full pipeline).  Measured with --durations.
 MARKS = {
-    "hub": {"test_live_hub", "test_hub", "test_hub_kernels", "test_prestart", "test_live_widget", "test_live_browser", "test_live_on_latsar_hub"},
+    "hub": {"test_live_hub", "test_hub", "test_hub_kernels", "test_hub_start", "test_prestart", "test_live_widget", "test_live_browser", "test_live_on_latsar_hub"},
     "pg": {"test_postgres"},
     "slow": {"test_crash", "test_hostile", "test_demo", "test_sandbox", "test_autograde", "test_tampering",
              "test_key_safety", "test_grading", "test_export", "test_report_cli", "test_grading_safety",

@@ -48,10 +48,44 @@ class HubError(LatsarError):
     """The hub cannot be set up as asked."""
 
 
+#: ``lo-hi``: where :func:`free_port` draws from; parallel test workers each get a band of their own.
+PORT_BAND_ENV = "LATSAR_PORT_BAND"
+_handed_out: set[int] = set()
+
+
+def port_band() -> range:
+    """Ports to draw from: below the kernel's ephemeral range, unless ``LATSAR_PORT_BAND`` says otherwise.
+
+    A port from ``bind(0)`` is free only until it is used, and the same range serves every
+    kernel's and every spawned server's ``bind(0)`` and every outgoing connection.  The hub's
+    ports are used seconds later (after accounts and services are set up); meanwhile another
+    hub's server or a kernel could take one, and the hub would route a service to it."""
+    if os.environ.get(PORT_BAND_ENV):
+        low, high = (int(part) for part in os.environ[PORT_BAND_ENV].split("-"))
+        return range(low, high + 1)
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    return range(10000, max(ephemeral_low, 10001))
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on, outside the ephemeral range and not handed out before by this process."""
+    import random
+
+    band = port_band()
+    for port in random.sample(band, min(len(band), 200)):
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise HubError(f"Tidak ada port bebas di {band.start}-{band.stop - 1}; atur {PORT_BAND_ENV}=awal-akhir.")
 
 
 def check_port_free(port: int) -> None:
@@ -448,21 +482,70 @@ def make_plan(course: Course, instructors: list[str], participants: list[str], p
     )
 
 
-def wait_until_up(plan: HubPlan, proc: subprocess.Popen, timeout: float = 90) -> None:
-    import urllib.request
+def service_checks(plan: HubPlan) -> dict[str, tuple[str, str, str]]:
+    """Per routed service: a path through the proxy, and a JSON field and value only it answers with.
 
+    A service's port is drawn when the plan is made and bound seconds later; if another
+    server took it meanwhile, JupyterHub's own check (any HTTP answer) passes, the service
+    cannot bind, and its route leads to the other server."""
+    from latsar.live import SERVICE_NAME as LIVE
+
+    return {LIVE: (f"/services/{LIVE}/api/health", "service", LIVE),
+            GRADER_SERVICE: (f"/services/{GRADER_SERVICE}/api", "version", "")}
+
+
+def answer_of(url: str) -> dict | None:
+    """The JSON object at ``url`` (redirects not followed); ``{}`` for any other answer, None for none yet."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        conn.request("GET", parts.path)
+        reply = conn.getresponse()
+        body = reply.read()
+    except OSError:
+        return None
+    finally:
+        conn.close()
+    if reply.status in (502, 503, 504):  # the proxy: nothing answers on the route's port yet
+        return None
+    try:
+        data = json.loads(body) if reply.status == 200 else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def wait_until_up(plan: HubPlan, proc: subprocess.Popen, timeout: float = 90) -> None:
+    """Until the hub answers, then until each service answers through the proxy as itself.
+
+    The hub answers only once every service route is set; a route answered by anything but
+    its service is refused at once, naming the port, not found later by a participant."""
     deadline = time.monotonic() + timeout
+    waiting = {"hub": ("/hub/api/", "version", ""), **service_checks(plan)}
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise HubError(f"JupyterHub berhenti saat mulai (kode {proc.returncode}); lihat {plan.state / 'jupyterhub.log'}.")
-        try:
-            with urllib.request.urlopen(f"{plan.url}/hub/api/", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            pass
+        for name, (path, field_name, value) in list(waiting.items()):
+            if name != "hub" and "hub" in waiting:
+                break
+            data = answer_of(plan.url + path)
+            if data is None:
+                continue
+            if field_name in data and (not value or data[field_name] == value):
+                del waiting[name]
+            elif name != "hub":
+                raise HubError(
+                    f"Layanan {name} tidak menjawab sebagai dirinya di {plan.url}{path}: port layanan itu "
+                    f"dipakai program lain. Hentikan hub dan mulai lagi (port baru dipilih); lihat "
+                    f"{plan.state / 'jupyterhub.log'}.")
+        if not waiting:
+            return
         time.sleep(0.5)
-    raise HubError(f"JupyterHub tidak menjawab di {plan.url} setelah {timeout:.0f} detik; lihat {plan.state / 'jupyterhub.log'}.")
+    raise HubError(f"JupyterHub di {plan.url} belum siap setelah {timeout:.0f} detik (belum menjawab: "
+                   f"{', '.join(waiting)}); lihat {plan.state / 'jupyterhub.log'}.")
 
 
 def forget_stale_proxy(pid_file: Path) -> None:
