@@ -108,3 +108,37 @@ def test_latsar_autograde_refuses_a_course_config_without_the_form_pins():
     config.Autograde.autograde_preprocessors = [ForkingExecute, ReconcileClicks]
     with pytest.raises(LatsarError, match="PinForms"):
         check_config(config)
+
+
+def _pin_form_reference(source: str, variant: str, order: str) -> str:
+    """pin_form as first written, with ast.get_source_segment per node (slow, obviously right)."""
+    import ast
+    import json
+
+    for name, extra in (("check", f"variant={json.dumps(variant)}, order={json.dumps(order)}"),
+                        ("choose", f"form=({json.dumps(variant)}, {json.dumps(order)})")):
+        call = next((n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call)
+                     and isinstance(n.func, ast.Name) and n.func.id == name), None)
+        if call is None:
+            continue
+        keep = [k for k in call.keywords if k.arg not in ("variant", "order", "form")]
+        args = [ast.get_source_segment(source, a) for a in call.args]
+        args += [f"{k.arg}={ast.get_source_segment(source, k.value)}" for k in keep]
+        source = source.replace(ast.get_source_segment(source, call), f"{name}({', '.join([*args, extra])})", 1)
+    return source
+
+
+def test_pinning_a_form_rewrites_the_calls_exactly_as_their_source_segments_say():
+    from latsar.authoring.notebooks import answer_source, item_forms, item_keys
+    from latsar.grading.forms import pin_form, pinned
+
+    for item in BANK.for_assignment(BAB2):
+        source = answer_source(item.id, forms=item_forms(BANK, item.id), assignment=BAB2, attempt=1,
+                               keys=item_keys(BANK, item.id))
+        variant = BANK.slots[item.id][-1].id
+        for text in (source, source.replace("\n", "\r\n"), "# Soal ‘ünïcode’ — é\r" + source):
+            pinned_once = pin_form(text, variant, "dcba")
+            assert pinned_once == _pin_form_reference(text, variant, "dcba")
+            assert pinned(pinned_once)["variant"] == variant and pinned(pinned_once)["order"] == "dcba"
+            assert f'form=("{variant}", "dcba")' in pinned_once  # choose(...) too
+            assert pin_form(pinned_once, item.id, "abcd") == _pin_form_reference(pinned_once, item.id, "abcd")

@@ -464,3 +464,21 @@ def test_variant_validation_names_variant_and_field(raw, mutate, message):
         ItemBank.from_dict(raw, BANK)
     assert message in str(err.value)
     assert str(BANK) in str(err.value)  # the file, for the instructor who edits it
+
+
+def test_the_shared_bank_is_read_once_and_again_as_soon_as_its_bytes_change(tmp_path):
+    path = tmp_path / "item_bank.yaml"
+    text = BANK.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    first = ItemBank.shared(path)
+    assert ItemBank.shared(path) is first
+    key = first["MP1-01"].key
+    other = next(letter for letter in LETTERS if letter != key)
+    start = text.index("id: MP1-01")
+    at = text.index(f"key: {key}", start)
+    # same size, written at once: a modification time could not tell the two files apart
+    path.write_text(text[:at] + f"key: {other}" + text[at + len(f"key: {key}"):], encoding="utf-8")
+    assert ItemBank.shared(path)["MP1-01"].key == other
+    path.unlink()
+    with pytest.raises(ItemBankError, match="tidak ditemukan"):
+        ItemBank.shared(path)

@@ -197,7 +197,7 @@ class Course:
     def item_bank(self):
         from latsar.authoring.itembank import ItemBank
 
-        return ItemBank.load(self.item_bank_path)
+        return ItemBank.shared(self.item_bank_path)
 
     @property
     def live_sessions(self) -> Path:

@@ -64,25 +64,22 @@ def assigned_form(root: Path, bank, student: str, assignment: str,
             for slot in slots}
 
 
-def _call(source: str, name: str) -> ast.Call | None:
+def _calls(source: str, names: tuple[str, ...]) -> dict[str, ast.Call]:
+    """The first call of each plain name in ``source``, from one parse (none if it does not parse)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return None
+        return {}
+    found: dict[str, ast.Call] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name:
-            return node
-    return None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names:
+            found.setdefault(node.func.id, node)
+    return found
 
 
-def pinned(source: str) -> dict:
-    """The literal keyword arguments of the ``check(...)`` call in an item's test cell
-    (``keys``, ``attempt``, ``variant``, ``order``, or the older ``key``)."""
-    call = _call(source, "check")
+def _keywords(call: ast.Call | None) -> dict:
     out = {}
-    if call is None:
-        return out
-    for keyword in call.keywords:
+    for keyword in call.keywords if call is not None else ():
         try:
             out[keyword.arg] = ast.literal_eval(keyword.value)
         except ValueError:
@@ -90,19 +87,43 @@ def pinned(source: str) -> dict:
     return out
 
 
+def pinned(source: str) -> dict:
+    """The literal keyword arguments of the ``check(...)`` call in an item's test cell
+    (``keys``, ``attempt``, ``variant``, ``order``, or the older ``key``)."""
+    return _keywords(_calls(source, ("check",)).get("check"))
+
+
+class _Segments:
+    """``ast.get_source_segment`` for many nodes of one source: it splits the whole source into
+    lines again for every node, and a test cell naming every variant's key has dozens of them."""
+
+    def __init__(self, source: str):
+        # ast's columns count UTF-8 bytes, its lines end at \n, \r\n or \r: as bytes.splitlines
+        self.data = source.encode("utf-8")
+        self.starts = [0]
+        for line in self.data.splitlines(keepends=True):
+            self.starts.append(self.starts[-1] + len(line))
+
+    def __call__(self, node) -> str:
+        begin = self.starts[node.lineno - 1] + node.col_offset
+        return self.data[begin:self.starts[node.end_lineno - 1] + node.end_col_offset].decode("utf-8")
+
+
 def pin_form(source: str, variant: str, order: str) -> str:
     """``source`` with the assigned form added to its ``check(...)`` call (and ``choose(...)``'s, so
     the saved choice prints in the participant's order).  Existing pins are replaced."""
+    calls = _calls(source, ("check", "choose"))
+    segment = _Segments(source)
     out = []
     for name, extra in (("check", f"variant={json.dumps(variant)}, order={json.dumps(order)}"),
                         ("choose", f"form=({json.dumps(variant)}, {json.dumps(order)})")):
-        call = _call(source, name)
+        call = calls.get(name)
         if call is None:
             continue
         keep = [k for k in call.keywords if k.arg not in ("variant", "order", "form")]
-        args = [ast.get_source_segment(source, a) for a in call.args]
-        args += [f"{k.arg}={ast.get_source_segment(source, k.value)}" for k in keep]
-        out.append((ast.get_source_segment(source, call), f"{name}({', '.join([*args, extra])})"))
+        args = [segment(a) for a in call.args]
+        args += [f"{k.arg}={segment(k.value)}" for k in keep]
+        out.append((segment(call), f"{name}({', '.join([*args, extra])})"))
     for old, new in out:
         source = source.replace(old, new, 1)
     return source

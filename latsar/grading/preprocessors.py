@@ -46,7 +46,7 @@ def _bank_for(resources) -> ItemBank:
     root = find_course_root(folder)
     if root is None:
         raise RuntimeError(f"Tidak menemukan {ITEM_BANK} di atas {Path(folder).resolve()}")
-    return ItemBank.load(root / ITEM_BANK)
+    return ItemBank.shared(root / ITEM_BANK)
 
 
 def _part(cell) -> tuple[str | None, str | None]:

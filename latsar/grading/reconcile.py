@@ -5,22 +5,6 @@ from __future__ import annotations
 
 from latsar.course import ANSWER_FILE, Course
 
-_banks: dict = {}
-
-
-def _item_bank(course: Course):
-    """The course's item bank, read once per process while the file is unchanged (a worker grades
-    hundreds of submissions; reading the bank cost 7 ms each)."""
-    from latsar.authoring.itembank import ItemBank
-
-    path = course.item_bank_path
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    if key not in _banks:
-        _banks.clear()
-        _banks[key] = ItemBank.load(path)
-    return _banks[key]
-
 
 def reconcile(course: Course, db_url: str, student: str, assignment: str) -> list[str]:
     """Make each item's grade what the clicks in the *submitted* ``.jawaban.json`` earn.
@@ -45,7 +29,7 @@ def reconcile(course: Course, db_url: str, student: str, assignment: str) -> lis
         write_private(graded, submitted.read_bytes())  # never through a link planted in autograded/
         notes.append(f"{ANSWER_FILE} diubah saat penilaian; dipulihkan dari kiriman")
     answers = AnswerStore(submitted.parent).records()
-    bank = _item_bank(course)
+    bank = course.item_bank
     slots = {item.id: item for item in bank.for_assignment(assignment)}
     forms: dict = {}
     corrected = []
