@@ -31,9 +31,38 @@ def _course(course_dir: str, db_url: str | None = None) -> Course:
         raise click.ClickException(str(exc)) from None
 
 
+#: Placeholders click would print from a type's English name (``--course DIRECTORY``), and from
+#: an argument's Python name (``[ASSIGNMENTS]...``), in Indonesian.  A parameter's own metavar wins.
+TYPE_METAVARS = {"directory": "FOLDER", "file": "BERKAS", "path": "JALUR", "text": "TEKS",
+                 "integer": "BILANGAN", "integer range": "BILANGAN", "float": "ANGKA", "float range": "ANGKA"}
+ARGUMENT_METAVARS = {"assignments": "[TUGAS]...", "sheet": "LEMBAR"}
+
+
+def indonesian_placeholders(command: click.Command) -> click.Command:
+    """``[OPSI]`` and Indonesian placeholders in a command's usage, help and errors (the words
+    around them come from the catalogue, :mod:`latsar.locale`)."""
+    command.options_metavar = "[OPSI]"
+    for param in command.params:
+        if param.metavar is not None or getattr(param, "is_flag", False):
+            continue
+        if isinstance(param, click.Argument):
+            param.metavar = ARGUMENT_METAVARS.get(param.name)
+        else:
+            param.metavar = TYPE_METAVARS.get(param.type.name)
+    return command
+
+
 class LatsarGroup(click.Group):
     """Turns expected errors into a clear message without a traceback; click's own words (usage,
-    options, its errors) in Indonesian, like ours."""
+    options, its errors) and placeholders in Indonesian, like ours."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.subcommand_metavar = "PERINTAH [ARGUMEN]..."
+        indonesian_placeholders(self)
+
+    def add_command(self, cmd, name=None):
+        super().add_command(indonesian_placeholders(cmd), name)
 
     def main(self, *args, **kwargs):
         with indonesian():
