@@ -208,3 +208,18 @@ def test_simulated_retakes_go_to_those_below_80_on_unseen_variants(released):
         mp, _ = assignment_attempt(assignment)
         seen = answers[(peserta, MATERI_POKOK_ASSIGNMENT[mp])]
         assert len(records) == 10 and all(records[s].variant != seen[s].variant for s in seen)
+
+
+@pytest.mark.parametrize("method, rate", [("best", 1.0), ("first", 0.5)])
+def test_a_group_s_mastery_rate_counts_the_attempts_the_mastery_table_counts(course, method, rate):
+    """How classes compare: after a passed retake the class table and the mastery table agree."""
+    import pandas as pd
+
+    from latsar.report.tables import build_tables
+
+    roster = pd.DataFrame({"peserta_id": ["gagal-lulus", "lulus"], "nama": ["Ani", "Budi"], "kelas": ["A", "A"]})
+    tables = build_tables(cohort_with_a_retake(course.item_bank), course.item_bank, roster, method=method)
+    group = tables.groups.set_index(["group_by", "group", "materi_pokok"]).loc[("kelas", "A", 1)]
+    assert group["mastery_rate"] == rate == tables.mastery.query("materi_pokok == 1")["tuntas"].mean()
+    assert group["n"] == 2 and group["mean_persen"] == (95.0 if method == "best" else 85.0)
+    assert set(tables.mastery["nama"]) == {"Ani", "Budi"}

@@ -484,16 +484,21 @@ def roster_mismatch(responses: pd.DataFrame | Cohort, roster: pd.DataFrame) -> R
     )
 
 
-def groups(responses: pd.DataFrame | Cohort, bank: ItemBank, roster: pd.DataFrame, by: str) -> pd.DataFrame:
+def groups(responses: pd.DataFrame | Cohort, bank: ItemBank, roster: pd.DataFrame, by: str,
+           mastered: pd.DataFrame | None = None) -> pd.DataFrame:
     """Mastery per roster group (e.g. kelas) and MP.
 
-    Participants with responses but missing from the roster are kept, as the
-    group NaN (listed by :func:`roster_mismatch`).  Roster members without rows
-    for an MP are not in ``n`` but are counted in ``n_absent``.
+    ``mastered`` is the mastery table the report shows (with retakes: the attempt its method
+    chose), so that a group's rate counts the same people as tuntas; by default :func:`mastery`
+    of ``responses``.  Participants with responses but missing from the roster are kept, as the
+    group NaN (listed by :func:`roster_mismatch`).  Roster members without rows for an MP are
+    not in ``n`` but are counted in ``n_absent``.
     """
     c = _cohort(responses, bank)
     r = _roster(roster, by)[["peserta_id", by]]
-    m = mastery(c, bank).merge(r, on="peserta_id", how="left")
+    m = mastery(c, bank) if mastered is None else mastered[["peserta_id", "materi_pokok", "benar", "maks",
+                                                             "tuntas", "near_cut"]]
+    m = m.merge(r, on="peserta_id", how="left")
     m["_persen"] = 100 * m["benar"] / m["maks"]
     agg = m.groupby([by, "materi_pokok"], dropna=False, sort=False).agg(
         n=("peserta_id", "size"), mean_persen=("_persen", "mean"),

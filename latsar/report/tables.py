@@ -83,6 +83,7 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
     split = forms.by_variant(responses, bank)  # a letter names an option of the variant answered
     distractor_table = stats.distractors(cohort, bank) if split is None else stats.distractors(*split)
     test = stats.test_stats(cohort, bank)
+    mastery, history = with_attempts(all_rows, bank, mastery, test, method)
     groups = mismatch = mismatch_table = n_roster = None
     if roster is not None:
         roster = clean_roster(roster)
@@ -95,7 +96,7 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
         parts = []
         for by in (c for c in GROUP_COLUMNS if c in roster.columns):
             r = roster[["peserta_id"]].assign(**{by: _group_values(roster[by])})
-            g = stats.groups(cohort, bank, r, by)
+            g = stats.groups(cohort, bank, r, by, mastered=mastery)  # the attempts ``method`` chose
             g[by] = g[by].astype(object).where(g[by].notna(), GROUP_NOT_IN_ROSTER)
             parts.append(g.rename(columns={by: "group"}).assign(group_by=by))
         if parts:
@@ -103,7 +104,6 @@ def build_tables(responses: pd.DataFrame, bank: ItemBank, roster: pd.DataFrame |
             groups = groups[["group_by", "group", *[c for c in groups.columns if c not in ("group_by", "group")]]]
         mismatch_table = _mismatch_table(mismatch, roster)
     positions = forms.position_bias(responses, bank) if "shown_position" in responses.columns else None
-    mastery, history = with_attempts(all_rows, bank, mastery, test, method)
     if history is not None and roster is not None and person:
         history = _with_person(history, roster, person)
     gain = gain_cohort = None
