@@ -238,3 +238,34 @@ def test_source_notebook_runs_top_to_bottom_for_the_instructor(assignment, cours
     nb = execute(folder / f"{assignment}.ipynb", folder)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
+
+
+def markdown_headings(nb):
+    """(cell index, level, text) of every heading in the notebook's markdown, quoted ones included."""
+    for n, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        fenced = False
+        for line in cell.source.splitlines():
+            line = re.sub(r"^(>\s?)+", "", line)
+            fenced = fenced != line.startswith("```")
+            found = re.match(r"^(#{1,6})\s+(.*)", line)
+            if found and not fenced:
+                yield n, len(found.group(1)), found.group(2)
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "source").glob("*/*.ipynb")), ids=lambda p: p.stem)
+def test_headings_go_down_one_level_at_a_time_and_table_headers_say_something(path):
+    """What a screen reader navigates by (axe's heading-order and empty-table-header rules, which
+    the browser test also runs on bab2 and bab3)."""
+    nb = nbformat.read(path, as_version=4)
+    skips, previous = [], 0
+    for n, level, text in markdown_headings(nb):
+        if previous and level > previous + 1:
+            skips.append(f"sel {n}: h{previous} lalu h{level} '{text[:50]}'")
+        previous = level
+    assert skips == []
+    empty = [f"sel {n}: {header.strip()[:60]}" for n, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
+             for header in re.findall(r"^(\|.*\|)[ \t]*\n\|[-:| \t]+\|", cell.source, re.M)
+             if any(not part.strip() for part in header.strip().strip("|").split("|"))]
+    assert empty == []

@@ -4,8 +4,8 @@ axe-core (pinned in package.json, from npm) checks a rendered lesson, with its w
 Chromium.  Each violation's node is classified by where it sits: inside an output of one of
 our cells (``.jp-OutputArea-output``: our practice widgets, answer buttons, progress view,
 live quiz) or inside our rendered markdown (``.jp-RenderedMarkdown``) it is *ours*, anything
-else (toolbars, the windowed list, the notebook's own nodes) is *JupyterLab's*.  A serious or
-critical violation of ours fails the test; JupyterLab's are listed in docs/accessibility.md.
+else (toolbars, the windowed list, the notebook's own nodes) is *JupyterLab's*.  Any violation of
+ours fails the test, minor ones included; JupyterLab's are listed in docs/accessibility.md.
 The summary and a screenshot go to ``tests/e2e/artifacts/axe-<lesson>.json`` / ``.png``.
 
 A participant who uses no mouse answers a practice quiz (radio buttons) and a matching
@@ -29,7 +29,7 @@ from .conftest import ARTIFACTS, log_in, open_lab, wait_until
 from .test_hub_course import BAB2, BAB3, OPTIONS, assignment_list, fetch, open_notebook
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-FAILING = ("serious", "critical")
+FAILING = ("critical", "serious", "moderate", "minor")  # of ours: every one
 IMPACTS = ("critical", "serious", "moderate", "minor")
 
 #: Runs axe on the open notebook panel; returns the violations, each node classified.
@@ -182,7 +182,7 @@ def test_axe_finds_no_serious_problem_in_our_lesson(hub, participant_page, steps
         assert found["passed_ours"].get("color-contrast"), "axe tidak memeriksa kontras teks kita"
         assert found["passed_ours"].get("select-name") or assignment != BAB2
         problems = ours_failing(found)
-        assert not problems, f"{len(problems)} masalah serius/kritis dari konten atau widget kita:\n" + "\n".join(problems)
+        assert not problems, f"{len(problems)} masalah dari konten atau widget kita:\n" + "\n".join(problems)
 
 
 # -- keyboard only ---------------------------------------------------------------------------
