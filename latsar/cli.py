@@ -189,7 +189,7 @@ def _sandbox_flags(mode: str | None, cpu_seconds: int | None, memory_mb: int | N
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Folder tujuan (dibuat bila belum ada).")
 def export_cmd(course_dir: str, db_url: str | None, out_dir: str) -> None:
-    """Tulis tabel responses dan mastery (CSV dan Parquet)."""
+    """Tulis tabel responses, mastery dan reflections (CSV dan Parquet)."""
     from latsar.results.export import export
 
     course = _course(course_dir, db_url)

@@ -1,17 +1,23 @@
-"""`latsar export`: responses and mastery as CSV and Parquet, atomically."""
+"""`latsar export`: responses, mastery and reflections as CSV and Parquet, atomically."""
+
+import json
 
 import pandas as pd
 from click.testing import CliRunner
 
 from latsar.cli import main
+from latsar.course import REFLECTION_FILE
 from latsar.results.export import export
+
+from .conftest import clone
 
 
 def test_export_tables_match_the_clicks(graded, tmp_path):
     out = tmp_path / "ekspor"
     tables = export(graded, out)
     assert sorted(p.name for p in out.iterdir()) == [
-        "mastery.csv", "mastery.parquet", "responses.csv", "responses.parquet"]
+        "mastery.csv", "mastery.parquet", "reflections.csv", "reflections.parquet", "responses.csv",
+        "responses.parquet"]
     responses = pd.read_csv(out / "responses.csv", dtype={"peserta_id": str}, keep_default_na=False)
     assert list(responses.columns) == ["peserta_id", "assignment", "item_id", "pilihan", "benar", "poin", "variant",
                                        "shown_position", "attempt"]
@@ -53,3 +59,37 @@ def test_cli_export(graded, tmp_path):
     result = CliRunner().invoke(main, ["export", "--course", str(graded.root), "--out", str(tmp_path / "x")])
     assert result.exit_code == 0, result.output
     assert "responses: 120 baris" in result.output
+
+
+BAB2 = "bab2_konsep_pelayanan_publik"
+
+
+def write_reflection(course, student: str, texts) -> None:
+    folder = course.autograded_dir(student, BAB2)
+    (folder / REFLECTION_FILE).write_text(json.dumps({"format": "latsar-refleksi/1", "texts": texts}),
+                                          encoding="utf-8")
+
+
+def test_reflections_are_gathered_as_data_and_a_formula_stays_text_in_the_csv(graded, tmp_path):
+    course = clone(graded, tmp_path / "kursus")
+    students = sorted(p.name for p in course.autograded.iterdir())
+    first, second, third, fourth = students[:4]
+    write_reflection(course, first, {"bab2-renungkan-tuan": "Warga desa\x1b[31m dan pasien.",
+                                     "tidak-dikenal": "  ", "bukan-teks": 5})
+    write_reflection(course, second, {"bab2-renungkan-tuan": '=HYPERLINK("http://x.invalid","klik")'})
+    secret = tmp_path / "rahasia.txt"
+    secret.write_text(json.dumps({"texts": {"bab2-renungkan-tuan": "isi berkas lain"}}), encoding="utf-8")
+    (course.autograded_dir(third, BAB2) / REFLECTION_FILE).symlink_to(secret)  # not a file of the submission
+    big = course.autograded_dir(fourth, BAB2) / REFLECTION_FILE
+    big.write_text(json.dumps({"texts": {"bab2-renungkan-tuan": "x" * 2_000_000}}), encoding="utf-8")
+    out = tmp_path / "ekspor"
+    tables = export(course, out)
+    table = tables["reflections"]
+    assert list(table.columns) == ["peserta_id", "assignment", "prompt_id", "prompt", "text"]
+    assert table[["peserta_id", "prompt_id", "text"]].values.tolist() == [
+        [first, "bab2-renungkan-tuan", "Warga desa[31m dan pasien."],
+        [second, "bab2-renungkan-tuan", '=HYPERLINK("http://x.invalid","klik")']]
+    assert (table["assignment"] == BAB2).all() and table["prompt"].str.len().gt(0).all()
+    csv = pd.read_csv(out / "reflections.csv", dtype=str, keep_default_na=False)
+    assert csv["text"].tolist() == ["Warga desa[31m dan pasien.", '\'=HYPERLINK("http://x.invalid","klik")']
+    assert pd.read_parquet(out / "reflections.parquet").equals(table)  # as written, for pandas

@@ -130,3 +130,9 @@ def test_every_third_party_import_is_declared():
                 if not dists & declared:
                     undeclared.add(f"{top} ({path.relative_to(REPO)})")
     assert not undeclared, "imported but not declared in pyproject.toml: " + ", ".join(sorted(undeclared))
+
+
+def test_the_readme_is_read_in_five_minutes():
+    """Issue 13: at most 250 lines; the rest belongs in docs/ (one page per topic) or CHANGELOG.md."""
+    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 250, f"README.md has {len(lines)} lines; move detail to docs/"

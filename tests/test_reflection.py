@@ -102,3 +102,8 @@ def test_the_instructor_sees_the_reflection_after_autograde_and_in_feedback(rele
     page = (course.feedback / "peserta" / BAB2 / f"{BAB2}.html").read_text(encoding="utf-8")
     assert "Tuan saya: para pasien &lt;lansia&gt;." in page
     assert "reflect(" not in page
+    from latsar.results.reflections import reflections  # and in the instructor's table (latsar export)
+
+    rows = reflections(course).to_dict("records")
+    assert rows == [{"peserta_id": "peserta", "assignment": BAB2, "prompt_id": "bab2-renungkan-tuan",
+                     "prompt": rows[0]["prompt"], "text": shown}] and rows[0]["prompt"]
