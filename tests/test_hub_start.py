@@ -75,3 +75,24 @@ def test_a_service_port_taken_by_another_server_stops_the_start(impostor):
             hubmod.stop(proc)  # came up routed to the impostor
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+class HubRedirect(Impostor):
+    """What the hub answers for a service path while the proxy's route for it is not in place yet."""
+
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header("Location", "/hub" + self.path)
+        self.end_headers()
+
+
+def test_the_hub_s_own_redirect_means_not_yet_and_anything_else_means_another_server(impostor):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", hubmod.free_port()), HubRedirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert hubmod.answer_of(f"http://127.0.0.1:{server.server_address[1]}/services/{LIVE}/api/health") is None
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert hubmod.answer_of(f"http://127.0.0.1:{impostor}/services/{LIVE}/api/health") == {}
+    assert hubmod.answer_of(f"http://127.0.0.1:{hubmod.free_port()}/x") is None  # nothing listens yet

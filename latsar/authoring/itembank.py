@@ -126,7 +126,7 @@ def read_yaml(path: Path, error: type[Exception], what: str):
         raise error(f"{path}: bukan YAML yang sah ({exc})") from None
 
 
-_SHARED: dict = {}  # ItemBank.shared: (path, mtime, size) -> bank
+_SHARED: dict = {}  # ItemBank.shared: (path, sha256 of its bytes) -> bank
 
 
 class ItemBank:

@@ -495,7 +495,10 @@ def service_checks(plan: HubPlan) -> dict[str, tuple[str, str, str]]:
 
 
 def answer_of(url: str) -> dict | None:
-    """The JSON object at ``url`` (redirects not followed); ``{}`` for any other answer, None for none yet."""
+    """The JSON object at ``url`` (redirects not followed); ``{}`` for any other answer; None for
+    none yet: no connection, the proxy finding nothing on the route's port, or the hub itself
+    (its redirect to ``/hub/…``: the proxy adds the routes of the hub and its services together,
+    and one may be in place a moment before another)."""
     import http.client
     from urllib.parse import urlsplit
 
@@ -511,6 +514,8 @@ def answer_of(url: str) -> dict | None:
         conn.close()
     if reply.status in (502, 503, 504):  # the proxy: nothing answers on the route's port yet
         return None
+    if reply.status in (301, 302, 303, 307, 308) and (reply.getheader("Location") or "").startswith("/hub/"):
+        return None
     try:
         data = json.loads(body) if reply.status == 200 else {}
     except ValueError:
@@ -521,8 +526,8 @@ def answer_of(url: str) -> dict | None:
 def wait_until_up(plan: HubPlan, proc: subprocess.Popen, timeout: float = 90) -> None:
     """Until the hub answers, then until each service answers through the proxy as itself.
 
-    The hub answers only once every service route is set; a route answered by anything but
-    its service is refused at once, naming the port, not found later by a participant."""
+    A service route answered by another server is refused at once, naming the service, rather
+    than found later by an instructor (see :func:`service_checks`)."""
     deadline = time.monotonic() + timeout
     waiting = {"hub": ("/hub/api/", "version", ""), **service_checks(plan)}
     while time.monotonic() < deadline:
