@@ -398,8 +398,7 @@ def hub(course_dir: str, instructors: tuple[str, ...], count: int, named: tuple[
             hubmod.stop(proc)
             raise
     _print_hub(plan, logins)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops the hub as cleanly as Ctrl-C
-    signal.signal(signal.SIGHUP, signal.default_int_handler)
+    stop_on_signals()
     try:
         proc.wait()
         console.print(f"[red]JupyterHub berhenti (kode {proc.returncode}); lihat {plan.state / 'jupyterhub.log'}[/]")
@@ -409,6 +408,16 @@ def hub(course_dir: str, instructors: tuple[str, ...], count: int, named: tuple[
     finally:
         hubmod.stop(proc)
     console.print("JupyterHub berhenti.")
+
+
+def stop_on_signals() -> None:
+    """`kill` and a closed terminal stop the hub as cleanly as Ctrl-C does, unless the hub was
+    started to outlive its terminal (``nohup latsar hub &`` ignores SIGHUP: it stays ignored)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, signal.default_int_handler)
 
 
 def _start_servers(plan) -> None:

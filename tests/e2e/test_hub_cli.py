@@ -19,7 +19,6 @@ from ..conftest import BIN, REPO, copy_course
 from .conftest import log_in, open_lab
 
 
-
 @pytest.fixture(scope="module")
 def cli_hub():
     """``latsar hub --single-user``: the fallback that needs no root and no OS accounts."""
@@ -29,8 +28,10 @@ def cli_hub():
     root.chmod(0o755)
     course = copy_course(root / "course")
     port = free_port()
+    # every signal as in a terminal's foreground: a run started in the background (``cmd &`` in a
+    # script, cron) hands SIGINT down ignored, and Python then keeps ignoring it
     proc = subprocess.Popen(
-        [str(BIN / "latsar"), "hub", "--course", str(course.root), "--single-user", "--participants", "1",
+        ["env", "--default-signal", str(BIN / "latsar"), "hub", "--course", str(course.root), "--single-user", "--participants", "1",
          "--port", str(port), "--state", str(root / "state"), "--start-servers"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={"PATH": f"{BIN}:{REPO / 'node_modules' / '.bin'}:/usr/bin:/bin",
                                                                           "HOME": str(root), "COLUMNS": "200"})
@@ -94,3 +95,13 @@ def test_ctrl_c_stops_hub_servers_and_proxy(cli_hub, browser):
     assert "JupyterHub berhenti." in rest
     time.sleep(1)
     assert not [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+@pytest.mark.parametrize("hup", ["SIG_IGN", "SIG_DFL"])
+def test_a_closed_terminal_stops_the_hub_unless_it_was_started_with_nohup(hup):
+    """SIGTERM always stops it cleanly; SIGHUP too, unless nohup made the hub outlive its terminal."""
+    code = ("import signal; signal.signal(signal.SIGHUP, signal.%s); from latsar.cli import stop_on_signals; "
+            "stop_on_signals(); print(signal.getsignal(signal.SIGHUP) is signal.default_int_handler, "
+            "signal.getsignal(signal.SIGTERM) is signal.default_int_handler)" % hup)
+    result = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False" if hup == "SIG_IGN" else "True", "True"]
