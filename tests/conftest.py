@@ -16,6 +16,7 @@ from latsar.course import Course
 from latsar.grading.import_answers import import_answers
 from latsar.authoring.itembank import LETTERS
 from latsar.course.nbgrader_api import api, check
+from latsar.hub.server import PORT_BAND_ENV
 from latsar.simulate import write_sheet
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,7 +31,7 @@ def _own_port_band() -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     n = int(worker[2:]) if worker[2:].isdigit() else 0
     if n < 5:
-        os.environ.setdefault("LATSAR_PORT_BAND", f"{12000 + 4000 * n}-{15999 + 4000 * n}")
+        os.environ.setdefault(PORT_BAND_ENV, f"{12000 + 4000 * n}-{15999 + 4000 * n}")
 
 
 _own_port_band()

@@ -26,6 +26,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -524,33 +525,36 @@ def answer_of(url: str) -> dict | None:
 
 
 def wait_until_up(plan: HubPlan, proc: subprocess.Popen, timeout: float = 90) -> None:
-    """Until the hub answers, then until each service answers through the proxy as itself.
+    """Until the hub answers (its route and its services' are then in place), then until each
+    service answers through the proxy as itself.
 
     A service route answered by another server is refused at once, naming the service, rather
     than found later by an instructor (see :func:`service_checks`)."""
     deadline = time.monotonic() + timeout
-    waiting = {"hub": ("/hub/api/", "version", ""), **service_checks(plan)}
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise HubError(f"JupyterHub berhenti saat mulai (kode {proc.returncode}); lihat {plan.state / 'jupyterhub.log'}.")
-        for name, (path, field_name, value) in list(waiting.items()):
-            if name != "hub" and "hub" in waiting:
-                break
+    log = plan.state / "jupyterhub.log"
+
+    def until(name: str, answered: Callable[[], bool]) -> None:
+        while not answered():
+            if proc.poll() is not None:
+                raise HubError(f"JupyterHub berhenti saat mulai (kode {proc.returncode}); lihat {log}.")
+            if time.monotonic() > deadline:
+                raise HubError(f"JupyterHub di {plan.url} belum siap setelah {timeout:.0f} detik "
+                               f"(belum menjawab: {name}); lihat {log}.")
+            time.sleep(0.5)
+
+    until("hub", lambda: "version" in (answer_of(plan.url + "/hub/api/") or {}))
+    for name, (path, field_name, value) in service_checks(plan).items():
+        def itself(name=name, path=path, field_name=field_name, value=value) -> bool:
             data = answer_of(plan.url + path)
             if data is None:
-                continue
+                return False
             if field_name in data and (not value or data[field_name] == value):
-                del waiting[name]
-            elif name != "hub":
-                raise HubError(
-                    f"Layanan {name} tidak menjawab sebagai dirinya di {plan.url}{path}: port layanan itu "
-                    f"dipakai program lain. Hentikan hub dan mulai lagi (port baru dipilih); lihat "
-                    f"{plan.state / 'jupyterhub.log'}.")
-        if not waiting:
-            return
-        time.sleep(0.5)
-    raise HubError(f"JupyterHub di {plan.url} belum siap setelah {timeout:.0f} detik (belum menjawab: "
-                   f"{', '.join(waiting)}); lihat {plan.state / 'jupyterhub.log'}.")
+                return True
+            raise HubError(
+                f"Layanan {name} tidak menjawab sebagai dirinya di {plan.url}{path}: port layanan itu "
+                f"dipakai program lain. Hentikan hub dan mulai lagi (port baru dipilih); lihat {log}.")
+
+        until(name, itself)
 
 
 def forget_stale_proxy(pid_file: Path) -> None:

@@ -35,12 +35,9 @@ class ReflectionStore:
     def load(self) -> dict[str, str]:
         """Texts by prompt id; a missing or damaged file reads as nothing written."""
         try:
-            texts = json.loads(self.path.read_text(encoding="utf-8"))["texts"]
-        except (OSError, ValueError, KeyError, TypeError):
+            return texts_of(self.path.read_bytes())
+        except OSError:
             return {}
-        if not isinstance(texts, dict):
-            return {}
-        return {str(k): v for k, v in texts.items() if isinstance(v, str)}
 
     def get(self, prompt_id: str) -> str:
         return self.load().get(prompt_id, "")
@@ -50,6 +47,17 @@ class ReflectionStore:
         texts[prompt_id] = text[:MAX_CHARS]
         payload = {"format": FORMAT, "texts": dict(sorted(texts.items()))}
         atomic_write(self.path, json.dumps(payload, ensure_ascii=False, indent=1) + "\n", mode=0o600)
+
+
+def texts_of(content: bytes | str) -> dict[str, str]:
+    """Texts by prompt id from a reflection file's content; anything damaged reads as nothing written."""
+    try:
+        texts = json.loads(content)["texts"]
+    except (ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(texts, dict):
+        return {}
+    return {str(k): v for k, v in texts.items() if isinstance(v, str)}
 
 
 def plain(text: str) -> str:

@@ -47,4 +47,3 @@ def compiled() -> bytes:
     out = io.BytesIO()
     write_mo(out, catalog)
     return out.getvalue()
-

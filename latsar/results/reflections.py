@@ -9,7 +9,6 @@ source notebooks.  The files come from participants, so each is read as data onl
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from latsar.course import REFLECTION_FILE, Course
-from latsar.kernel.reflection import MAX_CHARS, plain
+from latsar.kernel.reflection import MAX_CHARS, plain, texts_of
 
 COLUMNS = ["peserta_id", "assignment", "prompt_id", "prompt", "text"]
 #: A reflection file holds a few texts of at most MAX_CHARS each; anything far larger is not one.
@@ -47,13 +46,8 @@ def read_texts(path: Path) -> dict[str, str]:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
             return {}
-        try:
-            texts = json.loads(handle.read(MAX_FILE_BYTES + 1).decode("utf-8"))["texts"]
-        except (ValueError, KeyError, TypeError):
-            return {}
-    if not isinstance(texts, dict):
-        return {}
-    return {str(k): plain(v).strip() for k, v in texts.items() if isinstance(v, str) and plain(v).strip()}
+        texts = texts_of(handle.read(MAX_FILE_BYTES + 1))
+    return {prompt_id: text for prompt_id, raw in texts.items() if (text := plain(raw).strip())}
 
 
 def reflections(course: Course) -> pd.DataFrame:
